@@ -1,0 +1,3 @@
+"""Family Rights Handouts: data files + layout templates -> verified one-page PDFs."""
+
+__version__ = "0.1.0"

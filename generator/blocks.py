@@ -1,0 +1,284 @@
+"""Render, step 2: layout XML (the template's output) -> ReportLab flowables.
+
+The vocabulary is small: document, page, header/body/footer regions, and the blocks
+h1, h2, h3, p, list/item, columns/column, box, qr, spacer, rule. Text is always escaped
+before ReportLab parses it; the only inline markup is <b> from the template and **bold**
+from data, both converted here. Nothing else can reach ReportLab's paragraph parser.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import HRFlowable
+
+from .fontmanifest import ScriptFont
+from .layouts import parse_dimension
+from .model import Layout, Style
+from .qr import QRCode, module_size_mm
+
+TEXT_TAGS = {"h1": "h1", "h2": "h2", "h3": "h3", "p": "body"}
+REGIONS = ("header", "body", "footer")
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+
+
+class LayoutProblem(Exception):
+    """A layout XML or rendering problem; names the block so a designer can find it."""
+
+
+@dataclass
+class BlockContext:
+    layout: Layout
+    script: ScriptFont
+    font: str
+    bold_font: str
+    rtl: bool
+    urls: dict[str, str]  # resource id -> URL
+    qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
+    _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
+
+    def style(self, name: str, element: ET.Element) -> Style:
+        try:
+            return self.layout.styles[name]
+        except KeyError:
+            raise LayoutProblem(f"<{element.tag}> uses style '{name}', which {self.layout.name}/layout.yaml does not define") from None
+
+    def paragraph_style(self, name: str, element: ET.Element, indent: float = 0.0) -> ParagraphStyle:
+        key = f"{name}/{indent}"
+        if key not in self._styles:
+            s = self.style(name, element)
+            self._styles[key] = ParagraphStyle(
+                key,
+                fontName=self.bold_font if s.bold else self.font,
+                fontSize=s.font_size,
+                leading=s.leading,
+                textColor=HexColor(s.color),
+                alignment=self.alignment(s.align),
+                spaceBefore=s.space_before,
+                spaceAfter=s.space_after,
+                leftIndent=0 if self.rtl else indent,
+                rightIndent=indent if self.rtl else 0,
+                bulletIndent=0,
+                bulletFontName=self.font,
+                bulletFontSize=s.font_size,
+                wordWrap="CJK" if self.script.line_break == "cjk" else None,
+                shaping=1 if self.script.shaping else 0,
+                allowWidows=0,
+                allowOrphans=0,
+            )
+        return self._styles[key]
+
+    def alignment(self, align: str) -> int:
+        if align == "center":
+            return TA_CENTER
+        if align == "justify":
+            return TA_JUSTIFY
+        start_is_left = not self.rtl
+        return TA_LEFT if (align == "start") == start_is_left else TA_RIGHT
+
+
+def parse_layout_xml(text: str) -> ET.Element:
+    """Parse the template's output; a DOCTYPE (entities) is refused outright."""
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        raise LayoutProblem("layout XML must not contain a DOCTYPE or entity declarations")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        snippet = text.splitlines()[line - 1].strip()[:80] if 0 < line <= len(text.splitlines()) else ""
+        raise LayoutProblem(f"the template produced malformed XML at output line {line}, column {col}: {snippet!r}") from None
+    if root.tag != "document":
+        raise LayoutProblem(f"the template's root element must be <document>, not <{root.tag}>")
+    return root
+
+
+def describe(element: ET.Element) -> str:
+    if element.get("id"):
+        return f"<{element.tag} id=\"{element.get('id')}\">"
+    words = " ".join("".join(element.itertext()).split())
+    return f"<{element.tag}> \"{words[:50]}\"" if words else f"<{element.tag}>"
+
+
+def inline_markup(element: ET.Element) -> str:
+    """Element text -> ReportLab paragraph markup: all text escaped, only <b> let through."""
+    parts = [_data_text(element.text)]
+    for child in element:
+        if child.tag != "b" or len(child):
+            raise LayoutProblem(f"{describe(element)} may contain only plain <b> inline, not <{child.tag}> or nested elements")
+        parts.append(f"<b>{_data_text(child.text)}</b>")
+        parts.append(_data_text(child.tail))
+    return " ".join("".join(parts).split())
+
+
+def _data_text(value: str | None) -> str:
+    return _BOLD.sub(r"<b>\1</b>", escape(value or ""))
+
+
+def _dimension(element: ET.Element, name: str, default: str | None = None) -> float:
+    raw = element.get(name, default)
+    value = parse_dimension(raw) if raw is not None else None
+    if value is None:
+        raise LayoutProblem(f"{describe(element)} needs {name}= as a size such as 4mm or 10pt (got {raw!r})")
+    return value
+
+
+def build_blocks(parent: ET.Element, ctx: BlockContext) -> list[Flowable]:
+    flowables: list[Flowable] = []
+    for element in parent:
+        flowable = build_block(element, ctx)
+        if flowable is not None:
+            flowable._block = describe(element)
+            flowables.append(flowable)
+    return flowables
+
+
+def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
+    tag = element.tag
+    if tag in TEXT_TAGS:
+        markup = inline_markup(element)
+        if not markup:
+            return None  # an empty value: the layout adapts instead of printing a blank line
+        style = ctx.paragraph_style(element.get("style", TEXT_TAGS[tag]), element)
+        if element.get("wrap") == "url":
+            return URLParagraph("".join(element.itertext()).strip(), style)
+        return Paragraph(markup, style)
+    if tag == "list":
+        return _list(element, ctx)
+    if tag == "columns":
+        return _columns(element, ctx)
+    if tag == "box":
+        return _box(element, ctx)
+    if tag == "qr":
+        return _qr(element, ctx)
+    if tag == "spacer":
+        spacer = Spacer(1, _dimension(element, "height"))
+        spacer.grow = _dimension(element, "grow", "0")  # may take up to this much of the spare height
+        return spacer
+    if tag == "rule":
+        style = ctx.style(element.get("style", "rule"), element)
+        return HRFlowable(width="100%", thickness=style.border_width or 1, color=HexColor(style.color),
+                          spaceBefore=style.space_before, spaceAfter=style.space_after)
+    raise LayoutProblem(f"unknown element <{tag}> in the layout XML")
+
+
+def _list(element: ET.Element, ctx: BlockContext) -> Flowable | None:
+    style_name = element.get("style", "item")
+    bullet = element.get("bullet", "\u2022")
+    size = ctx.style(style_name, element).font_size
+    # CJK fonts draw the bullet a full em wide; indent by its real width so lines align.
+    indent = max(size * 1.1, stringWidth(bullet, ctx.font, size) + size * 0.45)
+    items = []
+    for item in element:
+        if item.tag != "item":
+            raise LayoutProblem(f"{describe(element)} may contain only <item>, not <{item.tag}>")
+        markup = inline_markup(item)
+        if markup:
+            style = ctx.paragraph_style(style_name, element, indent=indent)
+            items.append(Paragraph(markup, style, bulletText=bullet))
+    return _table([[items]], ["100%"], _padding(0), ctx) if items else None
+
+
+def _padding(points: float) -> list[tuple]:
+    return [(f"{side}PADDING", (0, 0), (-1, -1), points) for side in ("LEFT", "RIGHT", "TOP", "BOTTOM")]
+
+
+def _table(rows: list[list], widths: list[str], commands: list[tuple], ctx: BlockContext) -> Table:
+    """A table used for arrangement only. Its FONT is set to the language's font, or
+    ReportLab would select (and list, unembedded) Helvetica for every cell."""
+    table = Table(rows, colWidths=widths)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), ctx.font)] + commands))
+    return table
+
+
+def _columns(element: ET.Element, ctx: BlockContext) -> Flowable:
+    columns = [c for c in element if c.tag == "column"]
+    if not columns or len(columns) != len(element):
+        raise LayoutProblem(f"{describe(element)} must contain only <column> elements")
+    weights = [float(w) for w in element.get("widths", " ".join("1" for _ in columns)).split()]
+    if len(weights) != len(columns) or min(weights) <= 0:
+        raise LayoutProblem(f"{describe(element)}: widths= must give one positive number per column")
+    gap = _dimension(element, "gap", "0")
+    cells = [build_blocks(c, ctx) for c in columns]
+    widths = [f"{100 * w / sum(weights):.4f}%" for w in weights]
+    if ctx.rtl and element.get("mirror", "yes") == "yes":
+        cells, widths = cells[::-1], widths[::-1]
+    commands = [("VALIGN", (0, 0), (-1, -1), element.get("valign", "TOP").upper()),
+                ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ("LEFTPADDING", (0, 0), (-1, -1), gap / 2), ("RIGHTPADDING", (0, 0), (-1, -1), gap / 2),
+                ("LEFTPADDING", (0, 0), (0, 0), 0), ("RIGHTPADDING", (-1, 0), (-1, 0), 0)]
+    return _table([cells], widths, commands, ctx)
+
+
+def _box(element: ET.Element, ctx: BlockContext) -> Flowable:
+    style = ctx.style(element.get("style", "box"), element)
+    content = build_blocks(element, ctx)
+    commands = _padding(style.padding)
+    if style.background:
+        commands.append(("BACKGROUND", (0, 0), (-1, -1), HexColor(style.background)))
+    if style.border_color and style.border_width:
+        commands.append(("BOX", (0, 0), (-1, -1), style.border_width, HexColor(style.border_color)))
+    table = _table([[content]], ["100%"], commands, ctx)
+    table.spaceBefore, table.spaceAfter = style.space_before, style.space_after
+    return table
+
+
+def _qr(element: ET.Element, ctx: BlockContext) -> Flowable:
+    resource = element.get("resource", "")
+    if resource not in ctx.urls:
+        raise LayoutProblem(f"{describe(element)} names resource '{resource}', which data/resources.yaml does not define")
+    url = ctx.urls[resource]
+    size = _dimension(element, "size")
+    module = module_size_mm(url, size)
+    if module < ctx.layout.min_qr_module_mm:
+        raise LayoutProblem(
+            f"QR code for '{resource}' has {module:.2f} mm modules at size {element.get('size')}; "
+            f"the layout needs at least {ctx.layout.min_qr_module_mm:.2f} mm: make it larger or the URL shorter"
+        )
+    ctx.qr_urls.append(url)
+    return QRCode(url, size)
+
+
+class URLParagraph(Flowable):
+    """A web address that wraps only after '/', '.' or '-', so each line stays typeable.
+
+    ReportLab breaks only at spaces (or, in CJK mode, anywhere); neither suits a URL.
+    """
+
+    def __init__(self, url: str, style: ParagraphStyle):
+        super().__init__()
+        self.url = url
+        self.style = ParagraphStyle(style.name + "/url", parent=style, wordWrap=None, shaping=0)
+        self._paragraph: Paragraph | None = None
+
+    def _lines(self, width: float) -> list[str]:
+        pieces = re.findall(r"[^/.\-]*[/.\-]*", self.url)
+        lines, current = [], ""
+        for piece in filter(None, pieces):
+            if current and stringWidth(current + piece, self.style.fontName, self.style.fontSize) > width:
+                lines.append(current)
+                current = piece
+            else:
+                current += piece
+        return lines + [current] if current else lines
+
+    def wrap(self, avail_width, avail_height):
+        markup = "<br/>".join(escape(line) for line in self._lines(avail_width))
+        self._paragraph = Paragraph(markup, self.style)
+        return self._paragraph.wrap(avail_width, avail_height)
+
+    def draw(self):
+        self._paragraph.drawOn(self.canv, 0, 0)
+
+    def getSpaceAfter(self):
+        return self.style.spaceAfter
+
+    def getSpaceBefore(self):
+        return self.style.spaceBefore

@@ -1,0 +1,124 @@
+"""Load + validate: fonts/manifest.yaml -> which font file each script uses, and from where."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problems
+from .load import Mapping, load_yaml
+from .schema import check_keys, expect_mapping, text
+
+STYLES = ("regular", "bold")
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    sha256: str
+    licence: str
+
+
+@dataclass(frozen=True)
+class FontSource:
+    package: str
+    file: str
+    face: str = ""
+    convert: str = ""
+
+
+@dataclass(frozen=True)
+class ScriptFont:
+    family: str
+    shaping: bool
+    line_break: str  # "words" or "cjk"
+
+
+@dataclass(frozen=True)
+class FontManifest:
+    packages: dict[str, Package]
+    families: dict[str, dict[str, FontSource]]
+    scripts: dict[str, ScriptFont]
+
+
+def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
+    raw = load_yaml(path, problems)
+    root = expect_mapping(raw, problems_loc(path), "the font manifest", problems)
+    if root is None:
+        return None
+    check_keys(root, ("packages", "families", "scripts"), (), "the font manifest", problems)
+    packages = _packages(root.get("packages"), root, problems)
+    families = _families(root.get("families"), root, packages, problems)
+    scripts = _scripts(root.get("scripts"), root, families, problems)
+    return FontManifest(packages, families, scripts)
+
+
+def problems_loc(path):
+    from .errors import Loc
+
+    return Loc(str(path), 1, 1)
+
+
+def _packages(raw, root: Mapping, problems: Problems) -> dict[str, Package]:
+    out = {}
+    section = expect_mapping(raw, root.loc, "'packages'", problems) if raw is not None else None
+    for name, entry in (section or {}).items():
+        entry = expect_mapping(entry, section.key_locs[name], f"package '{name}'", problems)
+        if entry is None:
+            continue
+        what = f"package '{name}'"
+        check_keys(entry, ("version", "sha256", "licence"), (), what, problems)
+        sha = text(entry, "sha256", problems, what=what)
+        if sha and not re.fullmatch(r"[0-9a-f]{64}", sha):
+            problems.error(entry.loc_of("sha256"), f"sha256 of {what} must be 64 lowercase hex digits")
+        out[name] = Package(name, text(entry, "version", problems, what=what), sha, text(entry, "licence", problems, what=what))
+    return out
+
+
+def _families(raw, root: Mapping, packages: dict, problems: Problems) -> dict[str, dict[str, FontSource]]:
+    out: dict[str, dict[str, FontSource]] = {}
+    section = expect_mapping(raw, root.loc, "'families'", problems) if raw is not None else None
+    for family, styles in (section or {}).items():
+        styles = expect_mapping(styles, section.key_locs[family], f"font family '{family}'", problems)
+        if styles is None:
+            continue
+        check_keys(styles, STYLES, (), f"font family '{family}'", problems)
+        out[family] = {}
+        for style in STYLES:
+            entry = expect_mapping(styles.get(style), styles.loc, f"{family} {style}", problems) if style in styles else None
+            if entry is None:
+                continue
+            what = f"font {family} {style}"
+            check_keys(entry, ("package", "file"), ("face", "convert"), what, problems)
+            package = text(entry, "package", problems, what=what)
+            if package and package not in packages:
+                problems.error(entry.loc_of("package"), f"{what} names unknown package '{package}'")
+            convert = text(entry, "convert", problems, required=False, what=what)
+            if convert not in ("", "truetype"):
+                problems.error(entry.loc_of("convert"), f"{what}: convert must be 'truetype' or absent")
+            out[family][style] = FontSource(package, text(entry, "file", problems, what=what), text(entry, "face", problems, required=False, what=what), convert)
+    return out
+
+
+def _scripts(raw, root: Mapping, families: dict, problems: Problems) -> dict[str, ScriptFont]:
+    out = {}
+    section = expect_mapping(raw, root.loc, "'scripts'", problems) if raw is not None else None
+    for script, entry in (section or {}).items():
+        entry = expect_mapping(entry, section.key_locs[script], f"script '{script}'", problems)
+        if entry is None:
+            continue
+        what = f"script '{script}'"
+        check_keys(entry, ("family",), ("shaping", "line_break"), what, problems)
+        family = text(entry, "family", problems, what=what)
+        if family and family not in families:
+            problems.error(entry.loc_of("family"), f"{what} uses unknown font family '{family}'")
+        shaping = entry.get("shaping")
+        if shaping is not None and getattr(shaping, "tag", "") != "bool":
+            problems.error(entry.loc_of("shaping"), f"'shaping' in {what} must be true or false")
+        line_break = text(entry, "line_break", problems, required=False, what=what) or "words"
+        if line_break not in ("words", "cjk"):
+            problems.error(entry.loc_of("line_break"), f"'line_break' in {what} must be 'words' or 'cjk'")
+        out[script] = ScriptFont(family, str(shaping).lower() == "true", line_break)
+    return out

@@ -1,0 +1,224 @@
+"""Set-up: pinned Debian font packages -> checked, prepared TrueType files in fonts/build/.
+
+Run once by `make` (idempotent). Each package is fetched with `apt-get download` at the
+exact version in fonts/manifest.yaml and refused unless its sha256 matches. CFF-outline
+faces (Noto CJK) are converted to TrueType outlines, because ReportLab embeds only those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .errors import DataError, Problems
+from .fontmanifest import FontManifest, FontSource, read_font_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+FONTS_DIR = ROOT / "fonts"
+CACHE_DIR = FONTS_DIR / "cache"
+BUILD_DIR = FONTS_DIR / "build"
+STAMP = BUILD_DIR / "prepared.json"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def deb_path(name: str, version: str) -> Path:
+    return CACHE_DIR / f"{name}_{version.replace(':', '%3a')}_all.deb"
+
+
+def fetch_package(name: str, version: str, sha256: str) -> Path:
+    """Download one pinned package into the cache, unless a good copy is already there."""
+    target = deb_path(name, version)
+    if target.exists() and sha256_file(target) == sha256:
+        return target
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE_DIR) as tmp:
+        spec = f"{name}={version}"
+        result = _apt_download(spec, tmp)
+        if result.returncode != 0 and os.geteuid() == 0:
+            # A new machine may have no package lists yet.
+            subprocess.run(["apt-get", "update", "-qq"], check=False)
+            result = _apt_download(spec, tmp)
+        if result.returncode != 0:
+            raise SystemExit(
+                f"fonts: cannot download Debian package {spec}:\n{result.stderr.strip()}\n"
+                "This set-up needs apt-get and Debian 12 (bookworm) package lists."
+            )
+        downloaded = next(Path(tmp).glob("*.deb"))
+        actual = sha256_file(downloaded)
+        if actual != sha256:
+            raise SystemExit(
+                f"fonts: {spec} has sha256 {actual}, but fonts/manifest.yaml pins {sha256}. "
+                "Refusing to use it; if the upgrade is deliberate, update the manifest."
+            )
+        os.replace(downloaded, target)
+    return target
+
+
+def _apt_download(spec: str, directory: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["apt-get", "download", "-qq", spec], cwd=directory, capture_output=True, text=True
+    )
+
+
+def deb_members(deb: Path, wanted: set[str]) -> dict[str, bytes]:
+    """Read files out of a .deb (an `ar` archive holding data.tar.*) without dpkg."""
+    data = deb.read_bytes()
+    if not data.startswith(b"!<arch>\n"):
+        raise SystemExit(f"fonts: {deb} is not a Debian package")
+    pos, found = 8, {}
+    while pos < len(data):
+        header = data[pos : pos + 60]
+        name = header[:16].decode().strip().rstrip("/")
+        size = int(header[48:58].decode().strip())
+        body = data[pos + 60 : pos + 60 + size]
+        pos += 60 + size + (size % 2)
+        if name.startswith("data.tar"):
+            with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+                for member in tar:
+                    path = member.name.lstrip("./")
+                    if path in wanted and member.isfile():
+                        found[path] = tar.extractfile(member).read()
+    missing = wanted - found.keys()
+    if missing:
+        raise SystemExit(f"fonts: {deb.name} lacks {', '.join(sorted(missing))}")
+    return found
+
+
+def convert_cff_to_truetype(font_bytes: bytes, face: str, out: Path) -> None:
+    """Pick `face` from a collection and rewrite its CFF outlines as TrueType (glyf) outlines."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTCollection, TTFont, newTable
+
+    fonts = TTCollection(io.BytesIO(font_bytes)).fonts if font_bytes[:4] == b"ttcf" else [TTFont(io.BytesIO(font_bytes))]
+    font = next((f for f in fonts if f["name"].getDebugName(1) == face), None)
+    if font is None:
+        names = ", ".join(f["name"].getDebugName(1) for f in fonts)
+        raise SystemExit(f"fonts: face '{face}' not found; the file has: {names}")
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    glyf = font["glyf"] = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    glyf.compile(font)
+    hmtx = font["hmtx"]
+    for name, glyph in glyphs.items():
+        width, _ = hmtx.metrics[name]
+        hmtx.metrics[name] = (width, getattr(glyph, "xMin", 0))
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxZones",):
+        setattr(maxp, attr, 1)
+    for attr in (
+        "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+        "maxStackElements", "maxSizeOfInstructions", "maxComponentElements",
+    ):
+        setattr(maxp, attr, 0)
+    post = font["post"]
+    post.formatType = 3.0  # no glyph names: 65k CJK names would only add bulk
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
+    tmp = out.with_suffix(".tmp")
+    font.save(tmp)
+    os.replace(tmp, out)
+
+
+def _prepare_one(job: tuple[str, str, FontSource, bytes]) -> tuple[str, str, str]:
+    family, style, source, data = job
+    out = BUILD_DIR / f"{family}-{style}.ttf"
+    if source.convert == "truetype":
+        convert_cff_to_truetype(data, source.face, out)
+    else:
+        tmp = out.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    return family, style, out.name
+
+
+def manifest_digest(manifest_path: Path) -> str:
+    return hashlib.sha256(manifest_path.read_bytes() + b"\0v2").hexdigest()
+
+
+def up_to_date(manifest_path: Path) -> bool:
+    if not STAMP.exists():
+        return False
+    stamp = json.loads(STAMP.read_text())
+    if stamp.get("manifest") != manifest_digest(manifest_path):
+        return False
+    return all((BUILD_DIR / f["file"]).exists() for styles in stamp["families"].values() for f in styles.values())
+
+
+def prepare(manifest_path: Path = FONTS_DIR / "manifest.yaml", jobs: int | None = None) -> None:
+    if up_to_date(manifest_path):
+        print("fonts: up to date")
+        return
+    problems = Problems()
+    manifest = read_font_manifest(manifest_path, problems)
+    if problems.errors or manifest is None:
+        raise DataError(problems)
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    (BUILD_DIR / "licences").mkdir(exist_ok=True)
+    work = _collect_work(manifest)
+    print(f"fonts: preparing {len(work)} font files (CJK conversion takes a minute or two) ...", flush=True)
+    with ProcessPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
+        done = list(pool.map(_prepare_one, work))
+    families: dict[str, dict[str, dict]] = {}
+    for family, style, name in done:
+        families.setdefault(family, {})[style] = {"file": name, "sha256": sha256_file(BUILD_DIR / name)}
+    stamp = {"manifest": manifest_digest(manifest_path), "families": families}
+    tmp = STAMP.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, STAMP)
+    print(f"fonts: prepared {len(done)} files in {BUILD_DIR}")
+
+
+def _collect_work(manifest: FontManifest) -> list:
+    wanted: dict[str, set[str]] = {}
+    for styles in manifest.families.values():
+        for source in styles.values():
+            wanted.setdefault(source.package, set()).add(source.file)
+    for name, pkg in manifest.packages.items():
+        wanted.setdefault(name, set()).add(pkg.licence)
+    contents: dict[str, dict[str, bytes]] = {}
+    for name, pkg in manifest.packages.items():
+        deb = fetch_package(name, pkg.version, pkg.sha256)
+        contents[name] = deb_members(deb, wanted[name])
+        (BUILD_DIR / "licences" / f"{name}.copyright.txt").write_bytes(contents[name][pkg.licence])
+    return [
+        (family, style, source, contents[source.package][source.file])
+        for family, styles in manifest.families.items()
+        for style, source in styles.items()
+    ]
+
+
+if __name__ == "__main__":
+    try:
+        prepare()
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)

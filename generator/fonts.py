@@ -1,0 +1,57 @@
+"""Render support: prepared font files -> ReportLab font families, registered once per process."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from .fontmanifest import FontManifest, ScriptFont
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = ROOT / "fonts" / "build"
+
+
+class FontsNotPrepared(Exception):
+    pass
+
+
+def prepared_files() -> dict[str, dict[str, Path]]:
+    """family -> style -> prepared file, as recorded by `make fonts`."""
+    stamp = BUILD_DIR / "prepared.json"
+    if not stamp.exists():
+        raise FontsNotPrepared("fonts are not prepared: run `make fonts` (or `make`) first")
+    families = json.loads(stamp.read_text())["families"]
+    return {family: {style: BUILD_DIR / f["file"] for style, f in styles.items()} for family, styles in families.items()}
+
+
+def font_files_for(manifest: FontManifest, script: str) -> list[Path]:
+    family = manifest.scripts[script].family
+    files = prepared_files().get(family)
+    if not files:
+        raise FontsNotPrepared(f"font family '{family}' is not prepared: run `make fonts`")
+    return [files["regular"], files["bold"]]
+
+
+@lru_cache(maxsize=None)
+def register_family(family: str) -> tuple[str, str]:
+    """Register regular + bold under the family name so that <b> picks the bold face."""
+    files = prepared_files()[family]
+    regular, bold = family, f"{family}-bold"
+    pdfmetrics.registerFont(TTFont(regular, str(files["regular"])))
+    pdfmetrics.registerFont(TTFont(bold, str(files["bold"])))
+    addMapping(regular, 0, 0, regular)
+    addMapping(regular, 1, 0, bold)
+    addMapping(regular, 0, 1, regular)
+    addMapping(regular, 1, 1, bold)
+    return regular, bold
+
+
+def script_font(manifest: FontManifest, script: str) -> tuple[ScriptFont, str, str]:
+    info = manifest.scripts[script]
+    regular, bold = register_family(info.family)
+    return info, regular, bold

@@ -1,0 +1,85 @@
+"""The validated project: plain, immutable values that every later stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Loc
+from .fontmanifest import FontManifest
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name_en: str
+    endonym: str
+    script: str
+    direction: str  # "ltr" or "rtl"
+    status: str  # "source", "draft" or "reviewed"
+    translated_by: str
+    reviewed_by: str
+    reviewed_on: str
+    strings: dict[str, str]
+    string_locs: dict[str, Loc]
+    path: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    url: str
+    organisation: str
+    title: str
+    source: str
+    verified_on: str
+
+
+@dataclass(frozen=True)
+class Paper:
+    name: str
+    width: float  # points
+    height: float
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    font_size: float
+    leading: float
+    color: str
+    bold: bool = False
+    align: str = "start"
+    space_before: float = 0.0
+    space_after: float = 0.0
+    background: str = ""
+    border_color: str = ""
+    border_width: float = 0.0
+    padding: float = 0.0
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    description: str
+    directory: Path
+    template_name: str
+    template_source: str
+    papers: tuple[str, ...]
+    styles: dict[str, Style]
+    min_qr_module_mm: float
+    pages: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Project:
+    data_dir: Path
+    district: dict
+    resources: dict[str, Resource]
+    organisations: dict
+    languages: dict[str, Language]
+    layouts: dict[str, Layout]
+    papers: dict[str, Paper]
+    fonts: FontManifest
+    inputs_digest: dict[str, str] = field(default_factory=dict)  # shared input name -> sha256

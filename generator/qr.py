@@ -1,0 +1,60 @@
+"""Render support: a URL -> a QR code drawn as vector paths (cached per URL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from reportlab.lib.colors import black
+from reportlab.platypus import Flowable
+
+QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
+MM = 72 / 25.4
+
+
+@lru_cache(maxsize=256)
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Module matrix including the quiet zone. Choosing the mask is slow, so cache it."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, box_size=1)
+    code.add_data(url.encode("utf-8"))
+    code.make(fit=True)
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def module_size_mm(url: str, size_pt: float) -> float:
+    return size_pt / len(qr_matrix(url)) / MM
+
+
+class QRCode(Flowable):
+    """A square QR code of `size` points, quiet zone included, drawn as filled rectangles."""
+
+    def __init__(self, url: str, size: float):
+        super().__init__()
+        self.url = url
+        self.size = size
+        self.matrix = qr_matrix(url)
+
+    def wrap(self, avail_width, avail_height):
+        return self.size, self.size
+
+    def draw(self):
+        n = len(self.matrix)
+        module = self.size / n
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(black)
+        path = canvas.beginPath()
+        for row_index, row in enumerate(self.matrix):
+            y = self.size - (row_index + 1) * module
+            col = 0
+            while col < n:  # one rectangle per horizontal run keeps the path short
+                if not row[col]:
+                    col += 1
+                    continue
+                start = col
+                while col < n and row[col]:
+                    col += 1
+                path.rect(start * module, y, (col - start) * module, module)
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.restoreState()

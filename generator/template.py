@@ -1,0 +1,106 @@
+"""Render, step 1: a layout's Jinja2 template + one job's data -> layout XML text.
+
+The environment is sandboxed, autoescapes everything (so a data value can never become
+an element or attribute of the layout XML) and fails on any undefined name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import Loc
+from .model import Language, Layout, Project
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class TemplateProblem(Exception):
+    def __init__(self, loc: Loc, message: str):
+        super().__init__(f"{loc}: error: {message}")
+        self.loc = loc
+        self.message = message
+
+
+def fill(value: str, **values: str) -> str:
+    """Fill {name} placeholders of a translated string; unknown names are left visible."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), str(value))
+
+
+def _environment(layout: Layout) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(layout.directory)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fill"] = fill
+    return env
+
+
+_environments: dict[tuple[str, str], jinja2.Template] = {}
+
+
+def compiled(layout: Layout) -> jinja2.Template:
+    key = (str(layout.directory), layout.template_source)
+    if key not in _environments:
+        path = str(layout.directory / layout.template_name)
+        try:
+            _environments[key] = _environment(layout).from_string(layout.template_source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(Loc(path, exc.lineno or 1, 1), f"template syntax: {exc.message}") from None
+    return _environments[key]
+
+
+def language_context(language: Language) -> dict:
+    return {
+        "code": language.code,
+        "endonym": language.endonym,
+        "name_en": language.name_en,
+        "direction": language.direction,
+        "status": language.status,
+        "translated_by": language.translated_by,
+        "reviewed_by": language.reviewed_by,
+        "reviewed_on": language.reviewed_on,
+    }
+
+
+def context(project: Project, language: Language, paper: str) -> dict:
+    source = project.languages["en"]
+    return {
+        "t": language.strings,
+        "en": source.strings,
+        "lang": language_context(language),
+        "district": project.district,
+        "organisations": project.organisations,
+        "resources": {rid: {"url": r.url, "organisation": r.organisation, "title": r.title} for rid, r in project.resources.items()},
+        "paper": paper,
+        "as_of": project.district.get("information_as_of", ""),
+    }
+
+
+def render_template(project: Project, layout: Layout, language: Language, paper: str) -> str:
+    template = compiled(layout)
+    path = str(layout.directory / layout.template_name)
+    try:
+        return template.render(context(project, language, paper))
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, layout)
+        raise TemplateProblem(Loc(path, line, 1), f"{exc.message} (language {language.code}); add it to the data or fix the template") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateProblem(Loc(path, _template_line(exc, layout), 1), f"template error: {exc}") from None
+
+
+def _template_line(exc: BaseException, layout: Layout) -> int:
+    """Jinja rewrites tracebacks so that template frames carry template line numbers."""
+    tb, line = exc.__traceback__, 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in ("<template>", str(Path(layout.directory) / layout.template_name)):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

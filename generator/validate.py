@@ -1,0 +1,314 @@
+"""Validate: loaded YAML -> a checked Project, with every problem collected as file:line:col.
+
+Checks the schema of each data file, then cross-checks: every language has every string the
+English source has (same placeholders, balanced markup), every URL is a well-formed https
+address, every script has a font, and every character a language prints exists in its font.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Loc, Problems
+from .fontmanifest import FontManifest, read_font_manifest
+from .layouts import read_layouts, read_papers
+from .load import Mapping, Scalar, Sequence, load_yaml
+from .model import Language, Project, Resource
+from .schema import check_keys, date_text, expect_mapping, text
+
+SOURCE_LANGUAGE = "en"
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BCP47 = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
+STATUSES = ("source", "draft", "reviewed")
+MAX_URL_LENGTH = 120  # longer URLs need QR codes too dense for a handout
+
+
+def file_loc(path: Path) -> Loc:
+    return Loc(str(path), 1, 1)
+
+
+def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Project | None, Problems]:
+    """Read and check everything; returns the project (None if unusable) and all problems."""
+    problems = Problems()
+    data_dir, layouts_dir, fonts_dir = Path(data_dir), Path(layouts_dir), Path(fonts_dir)
+    if not data_dir.is_dir():
+        problems.error(file_loc(data_dir), "data directory not found")
+        return None, problems
+    fonts = read_font_manifest(fonts_dir / "manifest.yaml", problems)
+    district = read_district(data_dir / "district.yaml", problems)
+    resources = read_resources(data_dir / "resources.yaml", problems)
+    organisations = read_organisations(data_dir / "organisations.yaml", problems)
+    languages = read_languages(data_dir / "languages", fonts, problems)
+    papers = read_papers(layouts_dir / "papers.yaml", problems)
+    layouts = read_layouts(layouts_dir, papers, problems)
+    if problems.errors or fonts is None:
+        return None, problems
+    check_translations(languages, problems)
+    project = Project(
+        data_dir=data_dir,
+        district=district,
+        resources=resources,
+        organisations=organisations,
+        languages=languages,
+        layouts=layouts,
+        papers=papers,
+        fonts=fonts,
+        inputs_digest=digest_inputs(data_dir, layouts_dir, fonts_dir),
+    )
+    return project, problems
+
+
+def digest_inputs(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> dict[str, str]:
+    """sha256 of each shared input, so a job's hash changes when anything it reads changes."""
+    digests = {}
+    for name in ("district.yaml", "resources.yaml", "organisations.yaml"):
+        digests[f"data/{name}"] = _sha256(data_dir / name)
+    digests["layouts/papers.yaml"] = _sha256(layouts_dir / "papers.yaml")
+    stamp = fonts_dir / "build" / "prepared.json"
+    digests["fonts"] = _sha256(stamp) if stamp.exists() else "unprepared"
+    return digests
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- district and organisations -------------------------------------------------------
+
+def plain(value, problems: Problems, what: str):
+    """Loaded YAML -> plain dicts/lists of text, refusing values YAML would not keep as text."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, problems, f"{what}.{k}") for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [plain(v, problems, what) for v in value]
+    holder = Mapping(value.loc)
+    holder["value"] = value
+    return text(holder, "value", problems, required=False, what=what)
+
+
+def read_district(path: Path, problems: Problems) -> dict:
+    root = expect_mapping(load_yaml(path, problems), file_loc(path), "district.yaml", problems)
+    if root is None:
+        return {}
+    check_keys(root, ("name", "welcome_center", "information_as_of", "source"), ("city", "state"), "district.yaml", problems)
+    date_text(root, "information_as_of", problems, required=True, what="district.yaml")
+    center = root.get("welcome_center")
+    if center is not None and expect_mapping(center, root.loc, "welcome_center", problems) is not None:
+        check_keys(center, ("name", "phone"), (), "welcome_center", problems)
+        _phone(center, "phone", problems)
+    return plain(root, problems, "district")
+
+
+def _phone(entry: Mapping, key: str, problems: Problems) -> None:
+    value = entry.get(key)
+    if isinstance(value, Scalar) and value.strip() and not re.fullmatch(r"[0-9A-Z+()\- ]{7,30}", value):
+        problems.error(value.loc, f"'{key}' is not a phone number: '{value}' (digits, spaces, +, - and () only)")
+
+
+def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
+    root = expect_mapping(load_yaml(path, problems), file_loc(path), "resources.yaml", problems)
+    if root is None:
+        return {}
+    check_keys(root, ("resources",), (), "resources.yaml", problems)
+    entries = root.get("resources")
+    if not isinstance(entries, Sequence):
+        problems.error(root.loc_of("resources"), "'resources' must be a list")
+        return {}
+    out: dict[str, Resource] = {}
+    for entry in entries:
+        entry = expect_mapping(entry, entries.loc, "a resource", problems)
+        if entry is None:
+            continue
+        what = f"resource '{entry.get('id', '?')}'"
+        check_keys(entry, ("id", "url", "organisation", "title", "source", "verified_on"), (), what, problems)
+        rid = text(entry, "id", problems, what=what)
+        if rid in out:
+            problems.error(entry.loc_of("id"), f"duplicate resource id '{rid}'")
+        url = text(entry, "url", problems, what=what)
+        for message in url_problems(url):
+            problems.error(entry.loc_of("url"), f"{what}: {message}")
+        verified = date_text(entry, "verified_on", problems, required=False, what=what)
+        if not verified:
+            problems.warning(entry.loc_of("verified_on"), f"{what}: verified_on is empty; a person should open {url} and record the date")
+        out[rid] = Resource(
+            id=rid,
+            url=url,
+            organisation=text(entry, "organisation", problems, what=what),
+            title=text(entry, "title", problems, what=what),
+            source=text(entry, "source", problems, what=what),
+            verified_on=verified,
+        )
+    return out
+
+
+def url_problems(url: str) -> list[str]:
+    """Why a URL may not be printed or encoded in a QR code; empty if it is fine."""
+    if not url:
+        return []
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in url):
+        return [f"URL contains whitespace or control characters: {url!r}"]
+    parts = urlsplit(url)
+    found = []
+    if parts.scheme != "https":
+        found.append(f"URL must start with https:// (got '{url}')")
+    if parts.username or parts.password:
+        found.append("URL must not contain a user name or password")
+    host = parts.hostname or ""
+    if not re.fullmatch(r"([a-z0-9-]+\.)+[a-z]{2,}", host):
+        found.append(f"URL has no valid host name: '{url}'")
+    if len(url) > MAX_URL_LENGTH:
+        found.append(f"URL is {len(url)} characters; keep it under {MAX_URL_LENGTH} so the QR code stays scannable")
+    return found
+
+
+def read_organisations(path: Path, problems: Problems) -> dict:
+    root = expect_mapping(load_yaml(path, problems), file_loc(path), "organisations.yaml", problems)
+    if root is None:
+        return {}
+    check_keys(root, ("complaint_offices", "legal_services"), (), "organisations.yaml", problems)
+    for office in root.get("complaint_offices") or []:
+        if expect_mapping(office, root.loc, "a complaint office", problems) is not None:
+            what = f"complaint office '{office.get('id', '?')}'"
+            check_keys(office, ("id", "name", "phone", "source"), ("tdd", "language_help", "email", "web"), what, problems)
+            for key in ("phone", "tdd", "language_help"):
+                _phone(office, key, problems)
+    for service in root.get("legal_services") or []:
+        if expect_mapping(service, root.loc, "a legal service", problems) is not None:
+            check_keys(service, ("name", "source"), ("detail",), f"legal service '{service.get('name', '?')}'", problems)
+    return plain(root, problems, "organisations")
+
+
+# --- languages ---------------------------------------------------------------------------
+
+def read_languages(directory: Path, fonts: FontManifest | None, problems: Problems) -> dict[str, Language]:
+    languages: dict[str, Language] = {}
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        problems.error(file_loc(directory), "no language files (data/languages/<code>.yaml) found")
+    for path in files:
+        language = read_language(path, fonts, problems)
+        if language is not None:
+            languages[language.code] = language
+    if SOURCE_LANGUAGE not in languages and files:
+        problems.error(file_loc(directory / f"{SOURCE_LANGUAGE}.yaml"), "the English source file en.yaml is missing")
+    return languages
+
+
+def read_language(path: Path, fonts: FontManifest | None, problems: Problems) -> Language | None:
+    root = expect_mapping(load_yaml(path, problems), file_loc(path), path.name, problems)
+    if root is None:
+        return None
+    what = path.name
+    check_keys(root, ("code", "name_en", "endonym", "script", "direction", "translation", "strings"), (), what, problems)
+    code = text(root, "code", problems, what=what)
+    if code and code != path.stem:
+        problems.error(root.loc_of("code"), f"code '{code}' does not match the file name; rename the file to {code}.yaml")
+    if code and not BCP47.match(code):
+        problems.error(root.loc_of("code"), f"'{code}' is not a BCP 47 language tag such as 'es' or 'zh-Hant'")
+    script = text(root, "script", problems, what=what)
+    if script and fonts is not None and script not in fonts.scripts:
+        known = ", ".join(sorted(fonts.scripts))
+        problems.error(root.loc_of("script"), f"no font for script '{script}' in fonts/manifest.yaml (known: {known})")
+    direction = text(root, "direction", problems, what=what)
+    if direction and direction not in ("ltr", "rtl"):
+        problems.error(root.loc_of("direction"), "direction must be 'ltr' or 'rtl'")
+    status, translated_by, reviewed_by, reviewed_on = read_translation_status(root, path, problems)
+    strings, locs = read_strings(root, problems, what)
+    return Language(
+        code=code or path.stem,
+        name_en=text(root, "name_en", problems, what=what),
+        endonym=text(root, "endonym", problems, what=what),
+        script=script,
+        direction=direction,
+        status=status,
+        translated_by=translated_by,
+        reviewed_by=reviewed_by,
+        reviewed_on=reviewed_on,
+        strings=strings,
+        string_locs=locs,
+        path=str(path),
+    )
+
+
+def read_translation_status(root: Mapping, path: Path, problems: Problems) -> tuple[str, str, str, str]:
+    block = expect_mapping(root.get("translation"), root.loc, "'translation'", problems) if "translation" in root else None
+    if block is None:
+        return "draft", "", "", ""
+    what = f"'translation' in {path.name}"
+    check_keys(block, ("status",), ("translated_by", "reviewed_by", "reviewed_on"), what, problems)
+    status = text(block, "status", problems, what=what)
+    if status and status not in STATUSES:
+        problems.error(block.loc_of("status"), f"status must be one of {', '.join(STATUSES)}, not '{status}'")
+    if status == "source" and path.stem != SOURCE_LANGUAGE:
+        problems.error(block.loc_of("status"), f"only {SOURCE_LANGUAGE}.yaml is the source; a translation is 'draft' or 'reviewed'")
+    reviewed = status == "reviewed"
+    reviewed_by = text(block, "reviewed_by", problems, required=reviewed, what=what)
+    reviewed_on = date_text(block, "reviewed_on", problems, required=reviewed, what=what)
+    return status, text(block, "translated_by", problems, required=False, what=what), reviewed_by, reviewed_on
+
+
+def read_strings(root: Mapping, problems: Problems, what: str) -> tuple[dict[str, str], dict[str, Loc]]:
+    block = root.get("strings")
+    if block is None or expect_mapping(block, root.loc, f"'strings' in {what}", problems) is None:
+        return {}, {}
+    strings, locs = {}, {}
+    for key in block:
+        strings[key] = text(block, key, problems, what=what)
+        locs[key] = block.loc_of(key)
+        if strings[key].count("**") % 2:
+            problems.error(locs[key], f"'{key}': unbalanced ** (bold markup opens and closes with **)")
+    locs[""] = block.loc
+    return strings, locs
+
+
+def check_translations(languages: dict[str, Language], problems: Problems) -> None:
+    """Every translation has exactly the English keys, with the same placeholders."""
+    source = languages.get(SOURCE_LANGUAGE)
+    if source is None:
+        return
+    for language in languages.values():
+        if language is source:
+            continue
+        for key, english in source.strings.items():
+            if key not in language.strings:
+                problems.error(language.string_locs[""], f"{language.code}: missing string '{key}' (English: \"{english[:60]}\")")
+                continue
+            want, got = set(PLACEHOLDER.findall(english)), set(PLACEHOLDER.findall(language.strings[key]))
+            if want != got:
+                problems.error(
+                    language.string_locs[key],
+                    f"{language.code}: '{key}' must contain the placeholders {sorted(want) or 'none'}, found {sorted(got) or 'none'}",
+                )
+        for key in language.strings.keys() - source.strings.keys():
+            problems.warning(language.string_locs[key], f"{language.code}: string '{key}' is not in en.yaml and is never used")
+
+
+# --- glyph coverage ----------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def font_characters(font_path: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font_path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def check_glyph_coverage(language: Language, texts: dict[str, str], font_paths: list[Path], problems: Problems) -> None:
+    """Fail on any character the language's fonts lack: ReportLab would drop it silently."""
+    covered = None
+    for path in font_paths:
+        chars = font_characters(str(path))
+        covered = chars if covered is None else covered & chars
+    covered = covered or frozenset()
+    for key, value in texts.items():
+        for ch in sorted(set(value)):
+            if ch in "\n\t" or ord(ch) in covered:
+                continue
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            loc = language.string_locs.get(key, Loc(language.path, 1, 1))
+            problems.error(loc, f"{language.code}: '{key}' contains '{ch}' (U+{ord(ch):04X} {name}), which its font lacks")

@@ -1,0 +1,78 @@
+"""Verify: rendered PDF bytes -> a list of problems (empty when the document is right).
+
+Checks what a person relies on, from the PDF itself rather than from our intentions:
+the page count, the language tag, the title, that every font is embedded, and that every
+QR code decodes, from a 150 dpi rendering, to exactly the URL it should carry.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pypdfium2
+import zxingcpp
+from pypdf import PdfReader
+from pypdf.generic import IndirectObject
+
+QR_CHECK_DPI = 150
+
+
+def pdf_facts(pdf: bytes) -> dict:
+    reader = PdfReader(io.BytesIO(pdf))
+    catalog = reader.trailer["/Root"]
+    fonts = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for name, ref in (resources.get("/Font") or {}).items():
+            fonts[str(name)] = _font_embedded(ref.get_object())
+    return {
+        "pages": len(reader.pages),
+        "lang": str(catalog.get("/Lang", "")),
+        "title": str((reader.metadata or {}).get("/Title", "")),
+        "fonts": fonts,  # font resource name -> (base font, embedded?)
+    }
+
+
+def _font_embedded(font) -> tuple[str, bool]:
+    base = str(font.get("/BaseFont", ""))
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    descriptor = font.get("/FontDescriptor")
+    if isinstance(descriptor, IndirectObject):
+        descriptor = descriptor.get_object()
+    embedded = bool(descriptor) and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return base, embedded
+
+
+def decode_qr_codes(pdf: bytes, dpi: int = QR_CHECK_DPI) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        found = []
+        for page in document:
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+            found.extend(result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode))
+        return found
+    finally:
+        document.close()
+
+
+def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str]) -> list[str]:
+    facts = pdf_facts(pdf)
+    problems = []
+    if facts["pages"] != pages:
+        problems.append(f"has {facts['pages']} pages; the layout must fill exactly {pages}")
+    if facts["lang"] != lang:
+        problems.append(f"/Lang is '{facts['lang']}', expected '{lang}'")
+    if not facts["title"] or facts["title"] == "(anonymous)":
+        problems.append("has no document title")
+    for name, (base, embedded) in facts["fonts"].items():
+        if not embedded:
+            problems.append(f"font {base or name} is not embedded")
+    decoded = Counter(decode_qr_codes(pdf))
+    expected = Counter(qr_urls)
+    if decoded != expected:
+        missing = sorted((expected - decoded).elements())
+        extra = sorted((decoded - expected).elements())
+        problems.append(f"QR codes do not decode as expected at {QR_CHECK_DPI} dpi (missing: {missing}, unexpected: {extra})")
+    return problems
