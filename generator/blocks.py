@@ -20,6 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
+from .cjk import CJKParagraph
 from .fontmanifest import ScriptFont
 from .layouts import parse_dimension
 from .model import Layout, Style
@@ -55,6 +56,9 @@ class BlockContext:
         key = f"{name}/{indent}"
         if key not in self._styles:
             s = self.style(name, element)
+            # ReportLab lets closing CJK punctuation hang past the line end; keep one em
+            # free so that the hanging mark stays inside its column instead of the margin.
+            hang = s.font_size if self.script.line_break == "cjk" else 0.0
             self._styles[key] = ParagraphStyle(
                 key,
                 fontName=self.bold_font if s.bold else self.font,
@@ -64,8 +68,8 @@ class BlockContext:
                 alignment=self.alignment(s.align),
                 spaceBefore=s.space_before,
                 spaceAfter=s.space_after,
-                leftIndent=0 if self.rtl else indent,
-                rightIndent=indent if self.rtl else 0,
+                leftIndent=(hang if self.rtl else indent),
+                rightIndent=(indent if self.rtl else hang),
                 bulletIndent=0,
                 bulletFontName=self.font,
                 bulletFontSize=s.font_size,
@@ -75,6 +79,10 @@ class BlockContext:
                 allowOrphans=0,
             )
         return self._styles[key]
+
+    def paragraph(self, markup: str, style: ParagraphStyle, **kw) -> Paragraph:
+        cls = CJKParagraph if self.script.line_break == "cjk" else Paragraph
+        return cls(markup, style, **kw)
 
     def alignment(self, align: str) -> int:
         if align == "center":
@@ -149,7 +157,7 @@ def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
         style = ctx.paragraph_style(element.get("style", TEXT_TAGS[tag]), element)
         if element.get("wrap") == "url":
             return URLParagraph("".join(element.itertext()).strip(), style)
-        return Paragraph(markup, style)
+        return ctx.paragraph(markup, style)
     if tag == "list":
         return _list(element, ctx)
     if tag == "columns":
@@ -182,7 +190,7 @@ def _list(element: ET.Element, ctx: BlockContext) -> Flowable | None:
         markup = inline_markup(item)
         if markup:
             style = ctx.paragraph_style(style_name, element, indent=indent)
-            items.append(Paragraph(markup, style, bulletText=bullet))
+            items.append(ctx.paragraph(markup, style, bulletText=bullet))
     return _table([[items]], ["100%"], _padding(0), ctx) if items else None
 
 
@@ -255,7 +263,7 @@ class URLParagraph(Flowable):
     def __init__(self, url: str, style: ParagraphStyle):
         super().__init__()
         self.url = url
-        self.style = ParagraphStyle(style.name + "/url", parent=style, wordWrap=None, shaping=0)
+        self.style = ParagraphStyle(style.name + "/url", parent=style, wordWrap=None, shaping=0, leftIndent=0, rightIndent=0)
         self._paragraph: Paragraph | None = None
 
     def _lines(self, width: float) -> list[str]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problems
-from .load import Mapping, load_yaml
-from .schema import check_keys, expect_mapping, text
+from .load import Mapping
+from .schema import load_mapping, check_keys, expect_mapping, text
 
 STYLES = ("regular", "bold")
 
@@ -44,8 +44,7 @@ class FontManifest:
 
 
 def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
-    raw = load_yaml(path, problems)
-    root = expect_mapping(raw, problems_loc(path), "the font manifest", problems)
+    root = load_mapping(path, problems, "the font manifest")
     if root is None:
         return None
     check_keys(root, ("packages", "families", "scripts"), (), "the font manifest", problems)
@@ -53,12 +52,6 @@ def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
     families = _families(root.get("families"), root, packages, problems)
     scripts = _scripts(root.get("scripts"), root, families, problems)
     return FontManifest(packages, families, scripts)
-
-
-def problems_loc(path):
-    from .errors import Loc
-
-    return Loc(str(path), 1, 1)
 
 
 def _packages(raw, root: Mapping, problems: Problems) -> dict[str, Package]:

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 from .errors import Loc, Problems
-from .load import Mapping, Scalar, load_yaml
+from .load import Mapping, Scalar
 from .model import Layout, Paper, Style
-from .schema import check_keys, expect_mapping, text, text_list
+from .schema import load_mapping, check_keys, expect_mapping, text, text_list
 
 UNITS = {"pt": 1.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0}
 DIMENSION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(pt|mm|cm|in)?\s*$")
@@ -44,7 +44,7 @@ def dimension(entry: Mapping, key: str, problems: Problems, what: str, default: 
 
 
 def read_papers(path: Path, problems: Problems) -> dict[str, Paper]:
-    root = expect_mapping(load_yaml(path, problems), Loc(str(path), 1, 1), "papers.yaml", problems)
+    root = load_mapping(path, problems, "papers.yaml")
     papers = {}
     for name, entry in (root or {}).items():
         entry = expect_mapping(entry, root.key_locs[name], f"paper '{name}'", problems)
@@ -69,7 +69,7 @@ def read_layouts(directory: Path, papers: dict[str, Paper], problems: Problems) 
 def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Layout | None:
     name = path.parent.name
     what = f"layout '{name}'"
-    root = expect_mapping(load_yaml(path, problems), Loc(str(path), 1, 1), what, problems)
+    root = load_mapping(path, problems, what)
     if root is None:
         return None
     check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages"), what, problems)

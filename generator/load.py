@@ -188,4 +188,6 @@ def load_yaml(path: Path | str, problems: Problems, max_bytes: int = MAX_FILE_BY
     except yaml.YAMLError as exc:
         problems.error(file_loc, f"malformed YAML: {exc}")
         return None
+    if builder.root is None:  # an empty file is an empty mapping, so the schema can say what is missing
+        return Mapping(file_loc)
     return builder.root

@@ -21,6 +21,16 @@ def where(value, fallback: Loc) -> Loc:
     return getattr(value, "loc", fallback)
 
 
+def load_mapping(path, problems: Problems, what: str) -> Mapping | None:
+    """A file that must hold a mapping; None (already reported) if unreadable or malformed."""
+    from .load import load_yaml
+
+    value = load_yaml(path, problems)
+    if value is None:
+        return None
+    return expect_mapping(value, Loc(str(path), 1, 1), what, problems)
+
+
 def expect_mapping(value, loc: Loc, what: str, problems: Problems) -> Mapping | None:
     if isinstance(value, Mapping):
         return value

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from .errors import Loc, Problems
 from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
-from .load import Mapping, Scalar, Sequence, load_yaml
+from .load import Mapping, Scalar, Sequence
 from .model import Language, Project, Resource
-from .schema import check_keys, date_text, expect_mapping, text
+from .schema import load_mapping, check_keys, date_text, expect_mapping, text
 
 SOURCE_LANGUAGE = "en"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -92,7 +92,7 @@ def plain(value, problems: Problems, what: str):
 
 
 def read_district(path: Path, problems: Problems) -> dict:
-    root = expect_mapping(load_yaml(path, problems), file_loc(path), "district.yaml", problems)
+    root = load_mapping(path, problems, "district.yaml")
     if root is None:
         return {}
     check_keys(root, ("name", "welcome_center", "information_as_of", "source"), ("city", "state"), "district.yaml", problems)
@@ -111,7 +111,7 @@ def _phone(entry: Mapping, key: str, problems: Problems) -> None:
 
 
 def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
-    root = expect_mapping(load_yaml(path, problems), file_loc(path), "resources.yaml", problems)
+    root = load_mapping(path, problems, "resources.yaml")
     if root is None:
         return {}
     check_keys(root, ("resources",), (), "resources.yaml", problems)
@@ -167,7 +167,7 @@ def url_problems(url: str) -> list[str]:
 
 
 def read_organisations(path: Path, problems: Problems) -> dict:
-    root = expect_mapping(load_yaml(path, problems), file_loc(path), "organisations.yaml", problems)
+    root = load_mapping(path, problems, "organisations.yaml")
     if root is None:
         return {}
     check_keys(root, ("complaint_offices", "legal_services"), (), "organisations.yaml", problems)
@@ -200,7 +200,7 @@ def read_languages(directory: Path, fonts: FontManifest | None, problems: Proble
 
 
 def read_language(path: Path, fonts: FontManifest | None, problems: Problems) -> Language | None:
-    root = expect_mapping(load_yaml(path, problems), file_loc(path), path.name, problems)
+    root = load_mapping(path, problems, path.name)
     if root is None:
         return None
     what = path.name
@@ -262,7 +262,7 @@ def read_strings(root: Mapping, problems: Problems, what: str) -> tuple[dict[str
         locs[key] = block.loc_of(key)
         if strings[key].count("**") % 2:
             problems.error(locs[key], f"'{key}': unbalanced ** (bold markup opens and closes with **)")
-    locs[""] = block.loc
+    locs[""] = root.key_locs.get("strings", block.loc)  # where to report a missing string
     return strings, locs
 
 

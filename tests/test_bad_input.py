@@ -1,0 +1,130 @@
+"""Bad data gets a clear `path:line:col: error: message` and a non-zero exit, and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import ROOT, run_cli
+
+PROBLEM_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): error: (?P<message>.+)$", re.M)
+
+
+def errors_of(result) -> list[dict]:
+    return [m.groupdict() for m in PROBLEM_LINE.finditer(result.stderr)]
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
+def test_missing_string_names_file_line_and_key(data_copy):
+    es = data_copy / "languages" / "es.yaml"
+    text = es.read_text(encoding="utf-8")
+    es.write_text(re.sub(r"\n  qr_idp_caption: .*", "", text), encoding="utf-8")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = [e for e in errors_of(result) if "qr_idp_caption" in e["message"]]
+    assert error["path"].endswith("languages/es.yaml")
+    assert int(error["line"]) == line_of(es, "strings:")
+    assert "missing string 'qr_idp_caption'" in error["message"]
+
+
+def test_unknown_language_on_the_command_line(tmp_path):
+    result = run_cli("build", "--lang", "xx", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "unknown language 'xx'" in result.stderr and "zh-Hant" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_language_file_with_unknown_script(data_copy):
+    es = data_copy / "languages" / "es.yaml"
+    replace_in(es, "script: Latn", "script: Qaaa")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = errors_of(result)
+    assert int(error["line"]) == line_of(es, "script: Qaaa") and "no font for script 'Qaaa'" in error["message"]
+
+
+def test_malformed_yaml_reports_the_line(data_copy):
+    district = data_copy / "district.yaml"
+    replace_in(district, "city: Hartford", "city: [Hartford")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = errors_of(result)
+    assert error["path"].endswith("district.yaml") and "malformed YAML" in error["message"]
+    assert int(error["line"]) >= line_of(district, "city: [Hartford")
+
+
+def test_duplicate_key_is_an_error(data_copy):
+    en = data_copy / "languages" / "en.yaml"
+    replace_in(en, '  door_5: "', '  door_4: "Twice.\"\n  door_5: "')
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = [e for e in errors_of(result) if "duplicate" in e["message"]]
+    assert int(error["line"]) == line_of(en, 'door_4: "Twice.') and "duplicate key 'door_4'" in error["message"]
+
+
+def test_url_that_is_not_https(data_copy):
+    resources = data_copy / "resources.yaml"
+    replace_in(resources, "url: https://www.immigrantdefenseproject.org/", "url: http://www.immigrantdefenseproject.org/")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = errors_of(result)
+    assert int(error["line"]) == line_of(resources, "url: http://") and "https://" in error["message"]
+
+
+def test_all_errors_are_reported_at_once(data_copy):
+    replace_in(data_copy / "resources.yaml", "url: https://www.aclu.org", "url: ftp://www.aclu.org")
+    replace_in(data_copy / "languages" / "ht.yaml", "direction: ltr", "direction: sideways")
+    replace_in(data_copy / "district.yaml", 'phone: "860-695-8400"', "phone: 8606958400")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    messages = " | ".join(e["message"] for e in errors_of(result))
+    assert "https://" in messages and "direction" in messages and "quotes" in messages
+
+
+def test_placeholder_lost_in_translation(data_copy):
+    replace_in(data_copy / "languages" / "es.yaml", "{date}", "{fecha}")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    assert any("placeholders ['date']" in e["message"] for e in errors_of(result))
+
+
+def test_character_missing_from_the_font_names_language_key_and_character(data_copy):
+    es = data_copy / "languages" / "es.yaml"
+    replace_in(es, 'doc_title: "', 'doc_title: "\u0915 ')  # Devanagari KA: not in Noto Sans (Latin)
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    [error] = errors_of(result)
+    assert int(error["line"]) == line_of(es, "doc_title:")
+    assert "es: 'doc_title'" in error["message"] and "U+0915 DEVANAGARI LETTER KA" in error["message"]
+
+
+def test_bad_data_changes_no_existing_output(data_copy, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--lang", "en", "--out", str(out)).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    replace_in(data_copy / "languages" / "en.yaml", 'doc_title: "', 'doc_title: "\u0915 ')
+    result = run_cli("build", "--lang", "en", "--data", str(data_copy), "--out", str(out))
+    assert result.returncode == 2 and "nothing was built" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_check_passes_on_the_shipped_data():
+    result = run_cli("check")
+    assert result.returncode == 0, result.stderr
+    assert "ok: 10 documents" in result.stdout
+
+
+def test_strict_turns_warnings_into_failures():
+    # The shipped resources are not yet verified by a person: a warning, fatal under --strict.
+    result = run_cli("check", "--strict")
+    assert result.returncode == 2
+    assert "verified_on is empty" in result.stderr

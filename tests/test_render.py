@@ -1,0 +1,126 @@
+"""Render stage: data stays text, overflow is caught and named, QR codes meet print rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from generator.blocks import LayoutProblem, inline_markup, parse_layout_xml
+from generator.qr import module_size_mm, qr_matrix
+from generator.render import render_job
+from generator.verify import verify_pdf
+
+
+def with_strings(project, lang, **changes):
+    language = project.languages[lang]
+    strings = dict(language.strings, **changes)
+    languages = dict(project.languages, **{lang: dataclasses.replace(language, strings=strings)})
+    return dataclasses.replace(project, languages=languages), languages[lang]
+
+
+def page_text(pdf: bytes) -> str:
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_markup_in_a_translation_prints_as_literal_text(project, tmp_path):
+    payloads = {
+        "door_1": '<img src="/etc/hostname"/> look',
+        "door_2": "<font color=\"[[getattr(pow,Word('__globals__'))['os'].system('touch /tmp/pwned') for Word in [orgTypeFun('Word', (str,), { 'mutated': 1, 'startswith': lambda self, x: False, '__eq__': lambda self,x: self.mutate() and self.mutated < 0 and str(self) == x, 'mutate': lambda self: {setattr(self, 'mutated', self.mutated - 1)}, '__hash__': lambda self: hash(str(self))})]] and 'red'\">exploit</font>",
+        "door_3": "a &amp; b &lt;b&gt; {{ 7*7 }}",
+    }
+    changed, language = with_strings(project, "en", **payloads)
+    result = render_job(changed, changed.layouts["handout"], language, "letter")
+    reader = PdfReader(io.BytesIO(result.pdf))
+    assert not any("/XObject" in (page.get("/Resources") or {}) for page in reader.pages), "no image may be embedded"
+    text = re.sub(r"\s+", "", page_text(result.pdf))
+    assert re.sub(r"\s+", "", '<img src="/etc/hostname"/>') in text
+    assert "exploit</font>" in text and "{{7*7}}" in text and "a&amp;b&lt;b&gt;" in text
+    import os
+
+    assert not os.path.exists("/tmp/pwned")
+
+
+def test_bold_markup_from_data_becomes_bold_and_nothing_else():
+    element = parse_layout_xml("<document><p>a **b** &lt;i&gt;c&lt;/i&gt; <b>d</b></p></document>")[0]
+    assert inline_markup(element) == "a <b>b</b> &lt;i&gt;c&lt;/i&gt; <b>d</b>"
+
+
+def test_overflowing_text_fails_naming_the_region_and_block(project):
+    changed, language = with_strings(project, "en", legal_body="A very long sentence. " * 120)
+    with pytest.raises(LayoutProblem) as caught:
+        render_job(changed, changed.layouts["handout"], language, "letter")
+    message = str(caught.value)
+    assert "handout/en/letter" in message and "overflows the body region" in message
+    assert "A very long sentence" in message or "<columns>" in message
+
+
+def test_qr_codes_meet_print_rules(project, built):
+    layout = project.layouts["handout"]
+    for resource in project.resources.values():
+        matrix = qr_matrix(resource.url)
+        assert not any(matrix[0]) and not any(row[0] for row in matrix[:4])  # quiet zone is white
+        assert all(not any(row[:4]) and not any(row[-4:]) for row in matrix)
+        size_pt = 23 * 72 / 25.4  # as the handout template asks
+        assert module_size_mm(resource.url, size_pt) >= layout.min_qr_module_mm >= 0.4
+
+
+def test_qr_error_correction_is_m_or_higher():
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M)
+    code.add_data(b"https://www.aclu.org/know-your-rights/immigrants-rights")
+    code.make(fit=True)
+    assert len(qr_matrix("https://www.aclu.org/know-your-rights/immigrants-rights")) == code.modules_count + 8
+
+
+def test_qr_too_small_for_its_url_is_refused(project, tmp_path):
+    layout = dataclasses.replace(project.layouts["handout"], template_source=project.layouts["handout"].template_source.replace('size="23mm"', 'size="12mm"'))
+    changed = dataclasses.replace(project, layouts={"handout": layout})
+    with pytest.raises(LayoutProblem, match="QR code for 'aclu' has 0.2. mm modules"):
+        render_job(changed, layout, changed.languages["en"], "letter")
+
+
+def test_verify_catches_a_wrong_qr_and_a_wrong_language(project):
+    result = render_job(project, project.layouts["handout"], project.languages["es"], "a4")
+    assert verify_pdf(result.pdf, pages=1, lang="es", qr_urls=result.qr_urls) == []
+    faults = verify_pdf(result.pdf, pages=1, lang="en", qr_urls=["https://example.org/"])
+    assert any("/Lang" in f for f in faults) and any("QR codes" in f for f in faults)
+
+
+@pytest.mark.parametrize("width", [60, 120, 180, 400])
+def test_urls_wrap_only_after_separators(project, width):
+    from reportlab.lib.styles import ParagraphStyle
+
+    from generator.blocks import URLParagraph
+    from generator.fonts import register_family
+
+    regular, _ = register_family("noto-sans")
+    url = "https://www.aclu.org/know-your-rights/immigrants-rights"
+    lines = URLParagraph(url, ParagraphStyle("u", fontName=regular, fontSize=9))._lines(width)
+    assert "".join(lines) == url
+    assert all(line[-1] in "/.-" for line in lines[:-1]), lines
+
+
+def test_chinese_lines_never_start_with_a_closing_mark_or_cut_a_number(project):
+    from reportlab.lib.textsplit import ALL_CANNOT_START
+
+    from generator.blocks import BlockContext
+    from generator.render import block_context
+
+    language = project.languages["zh-Hant"]
+    ctx: BlockContext = block_context(project, project.layouts["handout"], language)
+    text = "您可以說：「我選擇保持沉默。」請撥打 800-421-3481 聯絡。" * 3
+    element = parse_layout_xml(f"<document><p>{text}</p></document>")[0]
+    for width in range(90, 260, 7):
+        paragraph = ctx.paragraph(inline_markup(element), ctx.paragraph_style("body", element))
+        paragraph.wrap(width, 1000)
+        lines = ["".join(w.text for w in line.words) for line in paragraph.blPara.lines]
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        for line in lines[1:]:
+            assert line and line[0] not in ALL_CANNOT_START, (width, lines)
+        assert all("800-421-3481" in line or "800" not in line for line in lines), (width, lines)
