@@ -143,6 +143,7 @@ def convert_cff_to_truetype(font_bytes: bytes, face: str, out: Path) -> None:
     post.formatType = 3.0  # no glyph names: 65k CJK names would only add bulk
     font["head"].glyphDataFormat = 0
     font.sfntVersion = "\x00\x01\x00\x00"
+    font.recalcTimestamp = False  # the same input must give the same bytes on every machine
     tmp = out.with_suffix(".tmp")
     font.save(tmp)
     os.replace(tmp, out)
@@ -161,7 +162,7 @@ def _prepare_one(job: tuple[str, str, FontSource, bytes]) -> tuple[str, str, str
 
 
 def manifest_digest(manifest_path: Path) -> str:
-    return hashlib.sha256(manifest_path.read_bytes() + b"\0v2").hexdigest()
+    return hashlib.sha256(manifest_path.read_bytes() + b"\0v3").hexdigest()
 
 
 def up_to_date(manifest_path: Path) -> bool:

@@ -64,7 +64,6 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
 
 def check_documents(project: Project, jobs: list[Job], problems: Problems) -> None:
     """Template, layout XML and glyph coverage for every job, without making any PDF."""
-    checked_languages = set()
     for job in jobs:
         layout, language = project.layouts[job.layout], project.languages[job.lang]
         try:
@@ -72,10 +71,6 @@ def check_documents(project: Project, jobs: list[Job], problems: Problems) -> No
         except FontsNotPrepared as exc:
             problems.error(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))
             return
-        if language.code not in checked_languages:
-            checked_languages.add(language.code)
-            texts = {k: v.replace("**", "") for k, v in language.strings.items()}
-            check_glyph_coverage(language, texts, font_paths, problems)
         try:
             root, _ = prepare_document(project, layout, language, job.paper)
         except TemplateProblem as exc:

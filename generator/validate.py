@@ -46,9 +46,11 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
     languages = read_languages(data_dir / "languages", fonts, problems)
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
+    check_translations(languages, problems)
+    if fonts is not None:
+        check_language_glyphs(languages, fonts, problems)
     if problems.errors or fonts is None:
         return None, problems
-    check_translations(languages, problems)
     project = Project(
         data_dir=data_dir,
         district=district,
@@ -289,6 +291,22 @@ def check_translations(languages: dict[str, Language], problems: Problems) -> No
 
 
 # --- glyph coverage ----------------------------------------------------------------------
+
+def check_language_glyphs(languages: dict[str, Language], fonts: FontManifest, problems: Problems) -> None:
+    """Every character of every string must be in the language's fonts."""
+    from .fonts import FontsNotPrepared, font_files_for
+
+    for language in languages.values():
+        if language.script not in fonts.scripts:
+            continue  # already reported
+        try:
+            paths = font_files_for(fonts, language.script)
+        except FontsNotPrepared as exc:
+            problems.error(Loc(language.path, 1, 1), f"{language.code}: {exc}")
+            continue
+        texts = {key: value.replace("**", "") for key, value in language.strings.items()}
+        check_glyph_coverage(language, texts, paths, problems)
+
 
 @lru_cache(maxsize=None)
 def font_characters(font_path: str) -> frozenset[int]:

@@ -84,10 +84,12 @@ def test_all_errors_are_reported_at_once(data_copy):
     replace_in(data_copy / "resources.yaml", "url: https://www.aclu.org", "url: ftp://www.aclu.org")
     replace_in(data_copy / "languages" / "ht.yaml", "direction: ltr", "direction: sideways")
     replace_in(data_copy / "district.yaml", 'phone: "860-695-8400"', "phone: 8606958400")
+    replace_in(data_copy / "languages" / "es.yaml", "{date}", "{fecha}")
     result = run_cli("check", "--data", str(data_copy))
     assert result.returncode == 2
     messages = " | ".join(e["message"] for e in errors_of(result))
     assert "https://" in messages and "direction" in messages and "quotes" in messages
+    assert "placeholders" in messages  # cross-checks run even when other files have errors
 
 
 def test_placeholder_lost_in_translation(data_copy):
