@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import Problems
 from .load import Mapping
-from .schema import load_mapping, check_keys, expect_mapping, text
+from .schema import check_keys, expect_mapping, load_mapping, named_entries, text
 
 STYLES = ("regular", "bold")
 
@@ -56,11 +56,7 @@ def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
 
 def _packages(raw, root: Mapping, problems: Problems) -> dict[str, Package]:
     out = {}
-    section = expect_mapping(raw, root.loc, "'packages'", problems) if raw is not None else None
-    for name, entry in (section or {}).items():
-        entry = expect_mapping(entry, section.key_locs[name], f"package '{name}'", problems)
-        if entry is None:
-            continue
+    for name, entry in named_entries(raw, root, "'packages'", problems):
         what = f"package '{name}'"
         check_keys(entry, ("version", "sha256", "licence"), (), what, problems)
         sha = text(entry, "sha256", problems, what=what)
@@ -72,11 +68,7 @@ def _packages(raw, root: Mapping, problems: Problems) -> dict[str, Package]:
 
 def _families(raw, root: Mapping, packages: dict, problems: Problems) -> dict[str, dict[str, FontSource]]:
     out: dict[str, dict[str, FontSource]] = {}
-    section = expect_mapping(raw, root.loc, "'families'", problems) if raw is not None else None
-    for family, styles in (section or {}).items():
-        styles = expect_mapping(styles, section.key_locs[family], f"font family '{family}'", problems)
-        if styles is None:
-            continue
+    for family, styles in named_entries(raw, root, "'families'", problems):
         check_keys(styles, STYLES, (), f"font family '{family}'", problems)
         out[family] = {}
         for style in STYLES:
@@ -97,11 +89,7 @@ def _families(raw, root: Mapping, packages: dict, problems: Problems) -> dict[st
 
 def _scripts(raw, root: Mapping, families: dict, problems: Problems) -> dict[str, ScriptFont]:
     out = {}
-    section = expect_mapping(raw, root.loc, "'scripts'", problems) if raw is not None else None
-    for script, entry in (section or {}).items():
-        entry = expect_mapping(entry, section.key_locs[script], f"script '{script}'", problems)
-        if entry is None:
-            continue
+    for script, entry in named_entries(raw, root, "'scripts'", problems):
         what = f"script '{script}'"
         check_keys(entry, ("family",), ("shaping", "line_break"), what, problems)
         family = text(entry, "family", problems, what=what)

@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import Loc, Problems
 from .load import Mapping, Scalar
 from .model import Layout, Paper, Style
-from .schema import load_mapping, check_keys, expect_mapping, text, text_list
+from .schema import check_keys, load_mapping, named_entries, text, text_list
 
 UNITS = {"pt": 1.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0}
 DIMENSION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(pt|mm|cm|in)?\s*$")
@@ -46,10 +46,7 @@ def dimension(entry: Mapping, key: str, problems: Problems, what: str, default: 
 def read_papers(path: Path, problems: Problems) -> dict[str, Paper]:
     root = load_mapping(path, problems, "papers.yaml")
     papers = {}
-    for name, entry in (root or {}).items():
-        entry = expect_mapping(entry, root.key_locs[name], f"paper '{name}'", problems)
-        if entry is None:
-            continue
+    for name, entry in named_entries(root, root, "papers.yaml", problems) if root is not None else ():
         check_keys(entry, ("width", "height"), (), f"paper '{name}'", problems)
         papers[name] = Paper(name, dimension(entry, "width", problems, name), dimension(entry, "height", problems, name))
     return papers
@@ -111,12 +108,8 @@ STYLE_OPTIONAL = ("bold", "align", "space_before", "space_after", "background", 
 
 
 def read_styles(raw, root: Mapping, what: str, problems: Problems) -> dict[str, Style]:
-    section = expect_mapping(raw, root.loc, f"'styles' of {what}", problems) if raw is not None else None
     styles = {}
-    for name, entry in (section or {}).items():
-        entry = expect_mapping(entry, section.key_locs[name], f"style '{name}'", problems)
-        if entry is None:
-            continue
+    for name, entry in named_entries(raw, root, f"'styles' of {what}", problems):
         where = f"style '{name}' of {what}"
         check_keys(entry, STYLE_KEYS, STYLE_OPTIONAL, where, problems)
         colours = {k: text(entry, k, problems, required=k == "color", what=where) for k in ("color", "background", "border_color")}

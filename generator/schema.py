@@ -38,6 +38,18 @@ def expect_mapping(value, loc: Loc, what: str, problems: Problems) -> Mapping | 
     return None
 
 
+def named_entries(raw, parent: Mapping, what: str, problems: Problems):
+    """(name, mapping) for each entry of a section whose values must be mappings
+    (font families, scripts, papers, styles); a bad entry is reported and skipped."""
+    if raw is None:
+        return
+    section = expect_mapping(raw, parent.loc, what, problems)
+    for name, entry in (section or {}).items():
+        entry = expect_mapping(entry, section.key_locs[name], f"'{name}' in {what}", problems)
+        if entry is not None:
+            yield name, entry
+
+
 def check_keys(mapping: Mapping, required: Iterable[str], optional: Iterable[str], what: str, problems: Problems) -> None:
     required, optional = list(required), list(optional)
     for key in required:
