@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
 from .cjk import CJKParagraph
@@ -43,6 +44,7 @@ class BlockContext:
     bold_font: str
     rtl: bool
     urls: dict[str, str]  # resource id -> URL
+    data_dir: Path
     qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
 
@@ -166,6 +168,8 @@ def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
         return _box(element, ctx)
     if tag == "qr":
         return _qr(element, ctx)
+    if tag == "image":
+        return _image(element, ctx)
     if tag == "spacer":
         spacer = Spacer(1, _dimension(element, "height"))
         spacer.grow = _dimension(element, "grow", "0")  # may take up to this much of the spare height
@@ -236,6 +240,47 @@ def _box(element: ET.Element, ctx: BlockContext) -> Flowable:
     table = _table([[content]], ["100%"], commands, ctx)
     table.spaceBefore, table.spaceAfter = style.space_before, style.space_after
     return table
+
+
+MAX_IMAGE_BYTES = 2_000_000
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def safe_image_path(data_dir: Path, src: str) -> Path:
+    """A logo may only be a real PNG or JPEG file inside the data directory."""
+    root = data_dir.resolve()
+    path = (root / src).resolve()
+    if root not in path.parents:
+        raise LayoutProblem(f"image '{src}' is outside the data directory; put it under {data_dir}")
+    if not path.is_file():
+        raise LayoutProblem(f"image '{src}' not found in the data directory")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise LayoutProblem(f"image '{src}' is larger than {MAX_IMAGE_BYTES:,} bytes")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not any(head.startswith(sig) for sig in IMAGE_SIGNATURES):
+        raise LayoutProblem(f"image '{src}' is not a PNG or JPEG file")
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as image:
+            image.verify()
+    except Exception:  # PIL raises many types for broken files; all mean the same here
+        raise LayoutProblem(f"image '{src}' is damaged or not a real PNG/JPEG") from None
+    return path
+
+
+def _image(element: ET.Element, ctx: BlockContext) -> Flowable | None:
+    src = element.get("src", "").strip()
+    if not src:
+        return None  # no logo: the layout adapts
+    path = safe_image_path(ctx.data_dir, src)
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as image:
+        pixel_width, pixel_height = image.size
+    width = _dimension(element, "width")
+    return Image(str(path), width=width, height=width * pixel_height / pixel_width)
 
 
 def _qr(element: ET.Element, ctx: BlockContext) -> Flowable:

@@ -21,7 +21,7 @@ from .render import prepare_document, render_job
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
 from .verify import verify_pdf
-from .write import atomic_write, inside, write_manifest
+from .write import OutputBusy, atomic_write, inside, output_lock, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,12 +105,16 @@ def build(options: Options, log=print) -> Outcome:
             continue
         rendered.append((job, result))
         log(f"built {job.output} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-    for job, result in rendered:
-        target = inside(options.out, job.output)
-        atomic_write(target, result.pdf)
-        outcome.built.append(manifest_entry(project, job, result))
-    if outcome.built:
-        write_manifest(options.out, outcome.built)
+    if not rendered:
+        return outcome
+    try:
+        with output_lock(options.out):
+            for job, result in rendered:
+                atomic_write(inside(options.out, job.output), result.pdf)
+                outcome.built.append(manifest_entry(project, job, result))
+            write_manifest(options.out, outcome.built)
+    except OutputBusy as exc:
+        outcome.failed.append(str(exc))
     return outcome
 
 

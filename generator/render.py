@@ -35,7 +35,7 @@ class Rendered:
 def block_context(project: Project, layout: Layout, language: Language) -> BlockContext:
     info, regular, bold = script_font(project.fonts, language.script)
     urls = {rid: r.url for rid, r in project.resources.items()}
-    return BlockContext(layout, info, regular, bold, language.direction == "rtl", urls)
+    return BlockContext(layout, info, regular, bold, language.direction == "rtl", urls, project.data_dir)
 
 
 def prepare_document(project: Project, layout: Layout, language: Language, paper: str) -> tuple[ET.Element, BlockContext]:
@@ -74,14 +74,14 @@ def render_job(project: Project, layout: Layout, language: Language, paper: str)
     canvas.setProducer(f"Family Rights Handouts {__version__} (ReportLab)")
     pages = 0
     for page in root:
-        draw_page(canvas, page, size, ctx, f"{layout.name}/{language.code}/{paper}")
+        draw_page(canvas, page, size, ctx)
         canvas.showPage()
         pages += 1
     canvas.save()
     return Rendered(buffer.getvalue(), pages, list(ctx.qr_urls), title)
 
 
-def draw_page(canvas: Canvas, page: ET.Element, size: tuple[float, float], ctx: BlockContext, job: str) -> None:
+def draw_page(canvas: Canvas, page: ET.Element, size: tuple[float, float], ctx: BlockContext) -> None:
     width, height = size
     margin = parse_dimension(page.get("margin", "36pt")) or 36.0
     inner_width = width - 2 * margin
@@ -110,7 +110,7 @@ def draw_page(canvas: Canvas, page: ET.Element, size: tuple[float, float], ctx: 
             needed = sum(f.wrap(inner_width, h)[1] + f.getSpaceBefore() for f in remaining)
             left = max(frame._y - frame._y1p, 0)
             raise LayoutProblem(
-                f"{job}: text overflows the {name} region: {block} needs {needed:.0f} pt "
+                f"text overflows the {name} region: {block} needs {needed:.0f} pt "
                 f"but only {left:.0f} pt are left; shorten the text or adjust the layout"
             )
 

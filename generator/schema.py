@@ -93,7 +93,29 @@ def text(mapping: Mapping, key: str, problems: Problems, *, required: bool = Tru
         return str(value)
     if required and not value.strip():
         problems.error(value.loc, f"{label} is empty")
+    for message in hidden_character_problems(value):
+        problems.error(value.loc, f"{label} {message}")
     return str(value)
+
+
+# Invisible characters that change how text displays (Trojan Source-style direction
+# overrides) or that are not text at all. Direction comes from the language file.
+_DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def hidden_character_problems(value: str) -> list[str]:
+    import unicodedata
+
+    found = []
+    for ch in sorted(set(value)):
+        if ch in "\n\t":
+            continue
+        name = unicodedata.name(ch, "")
+        if ch in _DIRECTION_CONTROLS:
+            found.append(f"contains the invisible direction control U+{ord(ch):04X} {name}; remove it")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            found.append(f"contains the control or unassigned character U+{ord(ch):04X}; remove it")
+    return found
 
 
 def text_list(mapping: Mapping, key: str, problems: Problems, what: str = "") -> list[Scalar]:

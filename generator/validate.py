@@ -19,7 +19,7 @@ from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .model import Language, Project, Resource
-from .schema import load_mapping, check_keys, date_text, expect_mapping, text
+from .schema import check_keys, date_text, expect_mapping, load_mapping, text, text_list
 
 SOURCE_LANGUAGE = "en"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -116,7 +116,10 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     root = load_mapping(path, problems, "resources.yaml")
     if root is None:
         return {}
-    check_keys(root, ("resources",), (), "resources.yaml", problems)
+    check_keys(root, ("allowed_hosts", "resources"), (), "resources.yaml", problems)
+    allowed_hosts = {h.lower() for h in text_list(root, "allowed_hosts", problems, "resources.yaml")}
+    if not allowed_hosts:
+        problems.error(root.loc_of("allowed_hosts"), "resources.yaml needs 'allowed_hosts': the web hosts QR codes may point to")
     entries = root.get("resources")
     if not isinstance(entries, Sequence):
         problems.error(root.loc_of("resources"), "'resources' must be a list")
@@ -132,7 +135,7 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
         if rid in out:
             problems.error(entry.loc_of("id"), f"duplicate resource id '{rid}'")
         url = text(entry, "url", problems, what=what)
-        for message in url_problems(url):
+        for message in url_problems(url, allowed_hosts):
             problems.error(entry.loc_of("url"), f"{what}: {message}")
         verified = date_text(entry, "verified_on", problems, required=False, what=what)
         if not verified:
@@ -148,7 +151,7 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     return out
 
 
-def url_problems(url: str) -> list[str]:
+def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
     """Why a URL may not be printed or encoded in a QR code; empty if it is fine."""
     if not url:
         return []
@@ -163,6 +166,14 @@ def url_problems(url: str) -> list[str]:
     host = parts.hostname or ""
     if not re.fullmatch(r"([a-z0-9-]+\.)+[a-z]{2,}", host):
         found.append(f"URL has no valid host name: '{url}'")
+    elif allowed_hosts is not None and host not in allowed_hosts:
+        found.append(f"host '{host}' is not in allowed_hosts; add it there only after checking the site")
+    try:
+        port = parts.port
+    except ValueError:
+        port = "invalid"
+    if port is not None:
+        found.append("URL must not name a port")
     if len(url) > MAX_URL_LENGTH:
         found.append(f"URL is {len(url)} characters; keep it under {MAX_URL_LENGTH} so the QR code stays scannable")
     return found
@@ -196,7 +207,7 @@ def read_languages(directory: Path, fonts: FontManifest | None, problems: Proble
         language = read_language(path, fonts, problems)
         if language is not None:
             languages[language.code] = language
-    if SOURCE_LANGUAGE not in languages and files:
+    if SOURCE_LANGUAGE not in languages and files and not (directory / f"{SOURCE_LANGUAGE}.yaml").exists():
         problems.error(file_loc(directory / f"{SOURCE_LANGUAGE}.yaml"), "the English source file en.yaml is missing")
     return languages
 

@@ -7,18 +7,50 @@ replaces a good earlier file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
+
+
+class OutputBusy(Exception):
+    pass
+
+
+@contextmanager
+def output_lock(out_dir: Path):
+    """One writer per output directory. Under the lock, temporary files can only be
+    leftovers of a run that was killed, so they are removed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputBusy(f"another build is writing to {out_dir}; wait for it to finish") from None
+        for leftover in out_dir.rglob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        yield
+
+
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()  # mkstemp makes 0600 files; outputs are meant to be shared
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

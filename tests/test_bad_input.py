@@ -130,3 +130,14 @@ def test_strict_turns_warnings_into_failures():
     result = run_cli("check", "--strict")
     assert result.returncode == 2
     assert "verified_on is empty" in result.stderr
+
+
+def test_overflow_fails_the_build_naming_layout_language_paper_and_block(data_copy, tmp_path):
+    replace_in(data_copy / "languages" / "es.yaml", 'legal_body: "', 'legal_body: "' + "Texto muy largo. " * 150)
+    out = tmp_path / "out"
+    result = run_cli("build", "--data", str(data_copy), "--out", str(out))
+    assert result.returncode == 1
+    assert "failed: handout/es/letter: text overflows the body region: <columns>" in result.stderr
+    assert "4 built, 1 failed" in result.stderr
+    assert not (out / "handout" / "letter" / "es_spanish.pdf").exists()
+    assert (out / "handout" / "letter" / "en_english.pdf").exists()  # one failure does not stop the others
