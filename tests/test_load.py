@@ -47,7 +47,7 @@ def test_explicit_tags_are_rejected(tmp_path):
     assert any("tag" in p.message for p in problems.errors)
 
 
-@pytest.mark.parametrize("raw,hint", [("no", "true/false"), ("012", "number"), ("1.5", "number"), ("2026-01-01x", None)])
+@pytest.mark.parametrize("raw,hint", [("no", "true/false"), ("012", "number"), ("1.5", "number"), ("8:30", "number"), ("2026-01-01x", None)])
 def test_text_fields_refuse_values_yaml_would_convert(tmp_path, raw, hint):
     value, problems = load(tmp_path, f"a: {raw}\n")
     result = text(value, "a", problems)
