@@ -22,6 +22,7 @@ from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableS
 from reportlab.platypus.flowables import HRFlowable
 
 from .cjk import CJKParagraph
+from .rtl import BidiParagraph
 from .fontmanifest import ScriptFont
 from .layouts import parse_dimension
 from .model import Layout, Style
@@ -45,12 +46,13 @@ class BlockContext:
     rtl: bool
     urls: dict[str, str]  # resource id -> URL
     data_dir: Path
+    styles: dict[str, Style]  # the style set in use (normal or compact)
     qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
 
     def style(self, name: str, element: ET.Element) -> Style:
         try:
-            return self.layout.styles[name]
+            return self.styles[name]
         except KeyError:
             raise LayoutProblem(f"<{element.tag}> uses style '{name}', which {self.layout.name}/layout.yaml does not define") from None
 
@@ -65,7 +67,7 @@ class BlockContext:
                 key,
                 fontName=self.bold_font if s.bold else self.font,
                 fontSize=s.font_size,
-                leading=s.leading,
+                leading=s.leading * self.script.leading,
                 textColor=HexColor(s.color),
                 alignment=self.alignment(s.align),
                 spaceBefore=s.space_before,
@@ -82,9 +84,12 @@ class BlockContext:
             )
         return self._styles[key]
 
-    def paragraph(self, markup: str, style: ParagraphStyle, **kw) -> Paragraph:
+    def paragraph(self, runs: list[tuple[str, bool]], style: ParagraphStyle, bullet: str | None = None) -> Flowable:
+        """The paragraph flowable that suits the script: right-to-left, CJK or plain."""
+        if self.rtl:
+            return BidiParagraph(runs, style, self.bold_font, bullet)
         cls = CJKParagraph if self.script.line_break == "cjk" else Paragraph
-        return cls(markup, style, **kw)
+        return cls(runs_to_markup(runs), style, bulletText=bullet)
 
     def alignment(self, align: str) -> int:
         if align == "center":
@@ -117,19 +122,45 @@ def describe(element: ET.Element) -> str:
     return f"<{element.tag}> \"{words[:50]}\"" if words else f"<{element.tag}>"
 
 
-def inline_markup(element: ET.Element) -> str:
-    """Element text -> ReportLab paragraph markup: all text escaped, only <b> let through."""
-    parts = [_data_text(element.text)]
+def inline_runs(element: ET.Element) -> list[tuple[str, bool]]:
+    """Element text -> (text, bold) runs: <b> from the template, **bold** from data.
+    Template indentation and YAML line breaks become single spaces; a no-break space
+    (French « », before : and ?) is kept, so the line never breaks there."""
+    raw = _data_runs(element.text, False)
     for child in element:
         if child.tag != "b" or len(child):
             raise LayoutProblem(f"{describe(element)} may contain only plain <b> inline, not <{child.tag}> or nested elements")
-        parts.append(f"<b>{_data_text(child.text)}</b>")
-        parts.append(_data_text(child.tail))
-    return " ".join("".join(parts).split())
+        raw += _data_runs(child.text, True) + _data_runs(child.tail, False)
+    runs: list[tuple[str, bool]] = []
+    for value, bold in raw:
+        value = re.sub(r"[ \t\r\n]+", " ", value)
+        if runs and runs[-1][0].endswith(" ") and value.startswith(" "):
+            value = value[1:]
+        if not value:
+            continue
+        if runs and runs[-1][1] == bold:
+            runs[-1] = (runs[-1][0] + value, bold)
+        else:
+            runs.append((value, bold))
+    if runs:
+        runs[0] = (runs[0][0].lstrip(" "), runs[0][1])
+        runs[-1] = (runs[-1][0].rstrip(" "), runs[-1][1])
+    return [(value, bold) for value, bold in runs if value]
 
 
-def _data_text(value: str | None) -> str:
-    return _BOLD.sub(r"<b>\1</b>", escape(value or ""))
+def inline_markup(element: ET.Element) -> str:
+    """Element text -> ReportLab paragraph markup: all text escaped, only <b> let through."""
+    return runs_to_markup(inline_runs(element))
+
+
+def runs_to_markup(runs: list[tuple[str, bool]]) -> str:
+    return "".join(f"<b>{escape(text)}</b>" if bold else escape(text) for text, bold in runs)
+
+
+def _data_runs(value: str | None, bold: bool) -> list[tuple[str, bool]]:
+    """Split data text at **bold** markers; inside a bold element everything is bold."""
+    parts = re.split(r"\*\*(.+?)\*\*", value or "", flags=re.S)
+    return [(part, bold or index % 2 == 1) for index, part in enumerate(parts) if part]
 
 
 def _dimension(element: ET.Element, name: str, default: str | None = None) -> float:
@@ -153,13 +184,13 @@ def build_blocks(parent: ET.Element, ctx: BlockContext) -> list[Flowable]:
 def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
     tag = element.tag
     if tag in TEXT_TAGS:
-        markup = inline_markup(element)
-        if not markup:
+        runs = inline_runs(element)
+        if not runs:
             return None  # an empty value: the layout adapts instead of printing a blank line
         style = ctx.paragraph_style(element.get("style", TEXT_TAGS[tag]), element)
         if element.get("wrap") == "url":
-            return URLParagraph("".join(element.itertext()).strip(), style)
-        return ctx.paragraph(markup, style)
+            return URLParagraph("".join(text for text, _ in runs), style)
+        return ctx.paragraph(runs, style)
     if tag == "list":
         return _list(element, ctx)
     if tag == "columns":
@@ -191,10 +222,10 @@ def _list(element: ET.Element, ctx: BlockContext) -> Flowable | None:
     for item in element:
         if item.tag != "item":
             raise LayoutProblem(f"{describe(element)} may contain only <item>, not <{item.tag}>")
-        markup = inline_markup(item)
-        if markup:
+        runs = inline_runs(item)
+        if runs:
             style = ctx.paragraph_style(style_name, element, indent=indent)
-            items.append(ctx.paragraph(markup, style, bulletText=bullet))
+            items.append(ctx.paragraph(runs, style, bullet))
     return _table([[items]], ["100%"], _padding(0), ctx) if items else None
 
 

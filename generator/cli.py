@@ -33,13 +33,28 @@ def parser() -> argparse.ArgumentParser:
 
     lst = commands.add_parser("list", help="list languages and layouts")
     data_options(lst)
+
+    t = commands.add_parser("translations", help="export/import translations (PO, CSV), stamp, status")
+    data_options(t)
+    actions = t.add_subparsers(dest="action", required=True)
+    export = actions.add_parser("export", help="write a language's strings for translators")
+    export.add_argument("--lang", required=True, metavar="CODE")
+    export.add_argument("--format", choices=["po", "csv"], default="po")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    imp = actions.add_parser("import", help="read a translator's PO or CSV file back into data/languages")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--lang", metavar="CODE", help="language (default: from the PO header)")
+    stamp = actions.add_parser("stamp", help="record that a language's strings match the current English")
+    stamp.add_argument("--lang", required=True, action="append", metavar="CODE")
+    actions.add_parser("status", help="how far each translation is: status, missing and stale strings")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"build": cmd_build, "check": cmd_check, "list": cmd_list}[args.command](args)
+        commands = {"build": cmd_build, "check": cmd_check, "list": cmd_list, "translations": cmd_translations}
+        return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted; files already written are complete, nothing half-written was kept", file=sys.stderr)
         return 130
@@ -104,4 +119,81 @@ def cmd_list(args) -> int:
     print("Layouts:")
     for name, layout in sorted(project.layouts.items()):
         print(f"  {name:<12} papers: {', '.join(layout.papers)}. {layout.description}")
+    return EXIT_OK
+
+
+def cmd_translations(args) -> int:
+    from . import translations as tr
+    from .write import atomic_write
+
+    project, problems = load_project(args.data, args.layouts_dir, ROOT / "fonts")
+    if project is None:
+        report(problems)
+        return EXIT_BAD_INPUT
+    source = project.languages["en"]
+    if args.action == "status":
+        print(f"{'code':<8} {'language':<18} {'status':<9} {'missing':>7} {'stale':>6}  reviewed")
+        for row in tr.status_rows(project.languages):
+            print(f"{row['code']:<8} {row['endonym']:<18} {row['status']:<9} {row['missing']:>7} {row['stale']:>6}  {row['reviewed']}")
+        return EXIT_OK
+    codes = args.lang if isinstance(args.lang, list) else [args.lang]
+    if args.action == "import" and not args.lang and args.file.suffix == ".po":
+        codes = [tr.import_po(args.file.read_text(encoding="utf-8"))[0]]
+    for code in codes:
+        if code not in project.languages:
+            print(f"command line: error: unknown language '{code}'; available: {', '.join(sorted(project.languages))}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.action == "export":
+        language = project.languages[codes[0]]
+        text = tr.export_po(language, source) if args.format == "po" else tr.export_csv(language, source)
+        if args.out:
+            atomic_write(args.out, text.encode("utf-8"))
+            print(f"wrote {args.out}")
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    updated = []
+    for code in codes:
+        language = project.languages[code]
+        if args.action == "stamp":
+            updated.append(tr.stamped_language(language, source))
+        else:
+            try:
+                raw = args.file.read_text(encoding="utf-8-sig" if args.file.suffix == ".csv" else "utf-8")
+                imported = tr.import_csv(raw) if args.file.suffix == ".csv" else tr.import_po(raw)[1]
+            except (OSError, ValueError) as exc:
+                print(f"{args.file}:1:1: error: cannot import: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            unknown = sorted(imported.strings.keys() - source.strings.keys())
+            if unknown:
+                print(f"{args.file}:1:1: error: keys not in en.yaml: {', '.join(unknown)}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            updated.append(tr.updated_language(language, imported))
+    return _write_languages(updated, source, args)
+
+
+def _write_languages(updated, source, args) -> int:
+    """Write changed language files only if the whole project still validates with them."""
+    import shutil
+    import tempfile
+
+    from . import translations as tr
+    from .write import atomic_write
+
+    texts = {Path(l.path): tr.render_language_file(l, source, tr.header_of(Path(l.path))) for l in updated}
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / "data"
+        shutil.copytree(args.data, trial)
+        for path, text in texts.items():
+            (trial / "languages" / path.name).write_text(text, encoding="utf-8")
+        _, problems = load_project(trial, args.layouts_dir, ROOT / "fonts")
+    if problems.errors:
+        for problem in problems.sorted():
+            if problem.level == "error":
+                print(str(problem).replace(str(trial), str(args.data)), file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path, text in texts.items():
+        atomic_write(path, text.encode("utf-8"))
+        print(f"updated {path}")
     return EXIT_OK

@@ -27,6 +27,7 @@ class FontSource:
     file: str
     face: str = ""
     convert: str = ""
+    add_latin_from: str = ""  # a family whose Latin letters are merged in at set-up
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class ScriptFont:
     family: str
     shaping: bool
     line_break: str  # "words" or "cjk"
+    leading: float = 1.0  # multiplies the layout's line spacing
 
 
 @dataclass(frozen=True)
@@ -76,22 +78,36 @@ def _families(raw, root: Mapping, packages: dict, problems: Problems) -> dict[st
             if entry is None:
                 continue
             what = f"font {family} {style}"
-            check_keys(entry, ("package", "file"), ("face", "convert"), what, problems)
+            check_keys(entry, ("package", "file"), ("face", "convert", "add_latin_from"), what, problems)
             package = text(entry, "package", problems, what=what)
             if package and package not in packages:
                 problems.error(entry.loc_of("package"), f"{what} names unknown package '{package}'")
             convert = text(entry, "convert", problems, required=False, what=what)
             if convert not in ("", "truetype"):
                 problems.error(entry.loc_of("convert"), f"{what}: convert must be 'truetype' or absent")
-            out[family][style] = FontSource(package, text(entry, "file", problems, what=what), text(entry, "face", problems, required=False, what=what), convert)
+            out[family][style] = FontSource(
+                package,
+                text(entry, "file", problems, what=what),
+                text(entry, "face", problems, required=False, what=what),
+                convert,
+                text(entry, "add_latin_from", problems, required=False, what=what),
+            )
+    for family, styles in out.items():
+        for style, source in styles.items():
+            if source.add_latin_from and source.add_latin_from not in out:
+                problems.error(section_loc(raw, root), f"font {family} {style}: add_latin_from names unknown family '{source.add_latin_from}'")
     return out
+
+
+def section_loc(raw, root: Mapping):
+    return getattr(raw, "loc", root.loc)
 
 
 def _scripts(raw, root: Mapping, families: dict, problems: Problems) -> dict[str, ScriptFont]:
     out = {}
     for script, entry in named_entries(raw, root, "'scripts'", problems):
         what = f"script '{script}'"
-        check_keys(entry, ("family",), ("shaping", "line_break"), what, problems)
+        check_keys(entry, ("family",), ("shaping", "line_break", "leading"), what, problems)
         family = text(entry, "family", problems, what=what)
         if family and family not in families:
             problems.error(entry.loc_of("family"), f"{what} uses unknown font family '{family}'")
@@ -101,5 +117,11 @@ def _scripts(raw, root: Mapping, families: dict, problems: Problems) -> dict[str
         line_break = text(entry, "line_break", problems, required=False, what=what) or "words"
         if line_break not in ("words", "cjk"):
             problems.error(entry.loc_of("line_break"), f"'line_break' in {what} must be 'words' or 'cjk'")
-        out[script] = ScriptFont(family, str(shaping).lower() == "true", line_break)
+        leading = entry.get("leading", "1")
+        try:
+            leading_scale = float(leading)
+        except ValueError:
+            problems.error(entry.loc_of("leading"), f"'leading' in {what} must be a number such as 1.2")
+            leading_scale = 1.0
+        out[script] = ScriptFont(family, str(shaping).lower() == "true", line_break, leading_scale)
     return out

@@ -149,11 +149,44 @@ def convert_cff_to_truetype(font_bytes: bytes, face: str, out: Path) -> None:
     os.replace(tmp, out)
 
 
-def _prepare_one(job: tuple[str, str, FontSource, bytes]) -> tuple[str, str, str]:
-    family, style, source, data = job
+LATIN_UNICODES = (
+    list(range(0x20, 0x7F)) + list(range(0xA0, 0x250)) + list(range(0x2010, 0x2030)) + [0x2039, 0x203A, 0x20AC, 0x2122, 0x2212]
+)
+
+
+def merge_latin(script_font: bytes, latin_font: bytes, out: Path) -> None:
+    """Add the Latin letters of `latin_font` to a script face (the script face wins on overlaps)."""
+    from fontTools import subset
+    from fontTools.merge import Merger, Options
+    from fontTools.ttLib import TTFont
+
+    latin = TTFont(io.BytesIO(latin_font))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=LATIN_UNICODES)
+    subsetter.subset(latin)
+    with tempfile.TemporaryDirectory() as tmp:
+        script_path, latin_path = Path(tmp) / "script.ttf", Path(tmp) / "latin.ttf"
+        script_path.write_bytes(script_font)
+        latin.save(latin_path)
+        merged = Merger(options=Options(drop_tables=["vmtx", "vhea", "MATH"])).merge([str(script_path), str(latin_path)])
+    merged.recalcTimestamp = False
+    merged["head"].modified = TTFont(io.BytesIO(script_font))["head"].modified
+    tmp_out = out.with_suffix(".tmp")
+    merged.save(tmp_out)
+    os.replace(tmp_out, out)
+
+
+def _prepare_one(job: tuple[str, str, FontSource, bytes, bytes | None]) -> tuple[str, str, str]:
+    family, style, source, data, latin = job
     out = BUILD_DIR / f"{family}-{style}.ttf"
     if source.convert == "truetype":
         convert_cff_to_truetype(data, source.face, out)
+    elif latin is not None:
+        merge_latin(data, latin, out)
     else:
         tmp = out.with_suffix(".tmp")
         tmp.write_bytes(data)
@@ -162,7 +195,12 @@ def _prepare_one(job: tuple[str, str, FontSource, bytes]) -> tuple[str, str, str
 
 
 def manifest_digest(manifest_path: Path) -> str:
-    return hashlib.sha256(manifest_path.read_bytes() + b"\0v3").hexdigest()
+    """Hash of what decides the prepared files (packages and families, not script settings)."""
+    import yaml
+
+    manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    relevant = {"packages": manifest.get("packages"), "families": manifest.get("families"), "v": 4}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
 def up_to_date(manifest_path: Path) -> bool:
@@ -210,8 +248,14 @@ def _collect_work(manifest: FontManifest) -> list:
         deb = fetch_package(name, pkg.version, pkg.sha256)
         contents[name] = deb_members(deb, wanted[name])
         (BUILD_DIR / "licences" / f"{name}.copyright.txt").write_bytes(contents[name][pkg.licence])
+    def latin_for(source: FontSource, style: str) -> bytes | None:
+        if not source.add_latin_from:
+            return None
+        latin = manifest.families[source.add_latin_from][style]
+        return contents[latin.package][latin.file]
+
     return [
-        (family, style, source, contents[source.package][source.file])
+        (family, style, source, contents[source.package][source.file], latin_for(source, style))
         for family, styles in manifest.families.items()
         for style, source in styles.items()
     ]

@@ -69,7 +69,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     root = load_mapping(path, problems, what)
     if root is None:
         return None
-    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages"), what, problems)
+    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages", "fits"), what, problems)
     template_name = text(root, "template", problems, what=what)
     template_path = path.parent / template_name
     source = ""
@@ -84,6 +84,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
             problems.error(paper.loc, f"{what}: unknown paper '{paper}' (known: {', '.join(papers)})")
         layout_papers.append(str(paper))
     styles = read_styles(root.get("styles"), root, what, problems)
+    fits = [("normal", styles)] + read_fits(root, styles, what, problems)
     min_module = dimension(root, "min_qr_module", problems, what, default=0.4 * UNITS["mm"])
     pages = root.get("pages", "1")
     if not (isinstance(pages, Scalar) and pages.isdigit() and int(pages) > 0):
@@ -97,6 +98,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
         template_source=source,
         papers=tuple(layout_papers),
         styles=styles,
+        fits=tuple(fits),
         min_qr_module_mm=min_module / UNITS["mm"],
         pages=int(pages),
         path=str(path),
@@ -105,6 +107,36 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
 
 STYLE_KEYS = ("font_size", "leading", "color")
 STYLE_OPTIONAL = ("bold", "align", "space_before", "space_after", "background", "border_color", "border_width", "padding")
+
+
+def read_fits(root: Mapping, styles: dict[str, Style], what: str, problems: Problems) -> list[tuple[str, dict[str, Style]]]:
+    """`fits`: named sets of style overrides, tried in order (each adding to the one before)
+    when the page overflows."""
+    fits, base = [], root.get("styles")
+    for name, overrides in named_entries(root.get("fits"), root, f"'fits' of {what}", problems):
+        base = merge_style_overrides(base, overrides, root, f"{what} (fit '{name}')", problems)
+        fits.append((name, {**styles, **read_styles(base, root, f"{what} (fit '{name}')", problems)}))
+    return fits
+
+
+def merge_style_overrides(base, overrides, root: Mapping, what: str, problems: Problems) -> Mapping:
+    """Entries of `overrides` replace some keys of the base style of the same name."""
+    merged = Mapping(getattr(base, "loc", root.loc))
+    for name, entry in (base.items() if isinstance(base, Mapping) else []):
+        merged[name] = entry
+        merged.key_locs[name] = base.key_locs[name]
+    for name, override in named_entries(overrides, root, what, problems):
+        if not isinstance(base, Mapping) or name not in base or not isinstance(base[name], Mapping):
+            problems.error(override.loc, f"style '{name}' in {what} overrides no style of that name")
+            continue
+        entry = Mapping(override.loc)
+        for source in (base[name], override):
+            for key, value in source.items():
+                entry[key] = value
+                entry.key_locs[key] = source.key_locs[key]
+        merged[name] = entry
+        merged.key_locs[name] = override.loc
+    return merged
 
 
 def read_styles(raw, root: Mapping, what: str, problems: Problems) -> dict[str, Style]:

@@ -23,6 +23,7 @@ class Language:
     strings: dict[str, str]
     string_locs: dict[str, Loc]
     path: str
+    sources: dict[str, str] = field(default_factory=dict)  # key -> hash of the English it was made from
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Layout:
     template_source: str
     papers: tuple[str, ...]
     styles: dict[str, Style]
+    fits: tuple[tuple[str, dict[str, Style]], ...]  # style sets tried in order until the page fits
     min_qr_module_mm: float
     pages: int
     path: str

@@ -59,7 +59,21 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
         if chosen:
             jobs += select(project, chosen, options.langs, paper, problems)
     check_documents(project, jobs, problems)
+    if options.strict:
+        refuse_drafts(project, jobs, problems)
     return project, jobs, problems
+
+
+def refuse_drafts(project: Project, jobs: list[Job], problems: Problems) -> None:
+    """The official run prints only translations a qualified translator has reviewed."""
+    for code in sorted({job.lang for job in jobs}):
+        language = project.languages[code]
+        if language.status == "draft":
+            problems.error(
+                language.string_locs.get("", Loc(language.path, 1, 1)),
+                f"{code}: the translation is a draft; --strict builds only reviewed translations "
+                "(set translation.status: reviewed with reviewed_by and reviewed_on once a translator has checked it)",
+            )
 
 
 def check_documents(project: Project, jobs: list[Job], problems: Problems) -> None:
@@ -72,7 +86,8 @@ def check_documents(project: Project, jobs: list[Job], problems: Problems) -> No
             problems.error(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))
             return
         try:
-            root, _ = prepare_document(project, layout, language, job.paper)
+            for fit, styles in layout.fits:
+                root = prepare_document(project, layout, language, job.paper, fit, styles).root
         except TemplateProblem as exc:
             problems.error(exc.loc, exc.message)
             continue
@@ -134,6 +149,7 @@ def manifest_entry(project: Project, job: Job, result) -> dict:
         "qr": result.qr_urls,
         "translation_status": language.status,
         "title": result.title,
+        "fit": result.fit,
         "input_hash": job.input_hash,
     }
 

@@ -113,7 +113,7 @@ def hidden_character_problems(value: str) -> list[str]:
         name = unicodedata.name(ch, "")
         if ch in _DIRECTION_CONTROLS:
             found.append(f"contains the invisible direction control U+{ord(ch):04X} {name}; remove it")
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp"):
             found.append(f"contains the control or unassigned character U+{ord(ch):04X}; remove it")
     return found
 

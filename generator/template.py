@@ -70,7 +70,7 @@ def language_context(language: Language) -> dict:
     }
 
 
-def context(project: Project, language: Language, paper: str) -> dict:
+def context(project: Project, language: Language, paper: str, fit: str = "normal") -> dict:
     source = project.languages["en"]
     return {
         "t": language.strings,
@@ -80,15 +80,16 @@ def context(project: Project, language: Language, paper: str) -> dict:
         "organisations": project.organisations,
         "resources": {rid: {"url": r.url, "organisation": r.organisation, "title": r.title} for rid, r in project.resources.items()},
         "paper": paper,
+        "fit": fit,
         "as_of": project.district.get("information_as_of", ""),
     }
 
 
-def render_template(project: Project, layout: Layout, language: Language, paper: str) -> str:
+def render_template(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal") -> str:
     template = compiled(layout)
     path = str(layout.directory / layout.template_name)
     try:
-        return template.render(context(project, language, paper))
+        return template.render(context(project, language, paper, fit))
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, layout)
         raise TemplateProblem(Loc(path, line, 1), f"{exc.message} (language {language.code}); add it to the data or fix the template") from None

@@ -19,6 +19,7 @@ from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .model import Language, Project, Resource
+from .translations import stale_keys
 from .schema import check_keys, date_text, expect_mapping, load_mapping, text, text_list
 
 SOURCE_LANGUAGE = "en"
@@ -217,7 +218,7 @@ def read_language(path: Path, fonts: FontManifest | None, problems: Problems) ->
     if root is None:
         return None
     what = path.name
-    check_keys(root, ("code", "name_en", "endonym", "script", "direction", "translation", "strings"), (), what, problems)
+    check_keys(root, ("code", "name_en", "endonym", "script", "direction", "translation", "strings"), ("sources",), what, problems)
     code = text(root, "code", problems, what=what)
     if code and code != path.stem:
         problems.error(root.loc_of("code"), f"code '{code}' does not match the file name; rename the file to {code}.yaml")
@@ -232,7 +233,11 @@ def read_language(path: Path, fonts: FontManifest | None, problems: Problems) ->
         problems.error(root.loc_of("direction"), "direction must be 'ltr' or 'rtl'")
     status, translated_by, reviewed_by, reviewed_on = read_translation_status(root, path, problems)
     strings, locs = read_strings(root, problems, what)
+    sources = {}
+    if "sources" in root and expect_mapping(root["sources"], root.loc, f"'sources' in {what}", problems) is not None:
+        sources = {key: text(root["sources"], key, problems, what=f"'sources' in {what}") for key in root["sources"]}
     return Language(
+        sources=sources,
         code=code or path.stem,
         name_en=text(root, "name_en", problems, what=what),
         endonym=text(root, "endonym", problems, what=what),
@@ -299,6 +304,12 @@ def check_translations(languages: dict[str, Language], problems: Problems) -> No
                 )
         for key in language.strings.keys() - source.strings.keys():
             problems.warning(language.string_locs[key], f"{language.code}: string '{key}' is not in en.yaml and is never used")
+        for key in stale_keys(language, source):
+            problems.warning(
+                language.string_locs[key],
+                f"{language.code}: '{key}' is stale: it was translated from an older English text "
+                f"(English now: \"{source.strings[key][:60]}\"); update it, then re-import or run `translations stamp`",
+            )
 
 
 # --- glyph coverage ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from generator.blocks import LayoutProblem, inline_markup, parse_layout_xml
+from generator.blocks import LayoutProblem, inline_markup, inline_runs, parse_layout_xml
 from generator.qr import module_size_mm, qr_matrix
 from generator.render import render_job
 from generator.verify import verify_pdf
@@ -79,7 +79,7 @@ def test_qr_error_correction_is_m_or_higher():
 
 
 def test_qr_too_small_for_its_url_is_refused(project, tmp_path):
-    layout = dataclasses.replace(project.layouts["handout"], template_source=project.layouts["handout"].template_source.replace('size="23mm"', 'size="12mm"'))
+    layout = dataclasses.replace(project.layouts["handout"], template_source=re.sub(r'qr resource="(\w+)" size="[^"]*"', r'qr resource="\1" size="12mm"', project.layouts["handout"].template_source))
     changed = dataclasses.replace(project, layouts={"handout": layout})
     with pytest.raises(LayoutProblem, match="QR code for 'aclu' has 0.2. mm modules"):
         render_job(changed, layout, changed.languages["en"], "letter")
@@ -117,7 +117,7 @@ def test_chinese_lines_never_start_with_a_closing_mark_or_cut_a_number(project):
     text = "您可以說：「我選擇保持沉默。」請撥打 800-421-3481 聯絡。" * 3
     element = parse_layout_xml(f"<document><p>{text}</p></document>")[0]
     for width in range(90, 260, 7):
-        paragraph = ctx.paragraph(inline_markup(element), ctx.paragraph_style("body", element))
+        paragraph = ctx.paragraph(inline_runs(element), ctx.paragraph_style("body", element))
         paragraph.wrap(width, 1000)
         lines = ["".join(w.text for w in line.words) for line in paragraph.blPara.lines]
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")

@@ -1,0 +1,276 @@
+"""Render support: right-to-left paragraphs -> lines broken by shaped width, each line put
+in visual order by the Unicode bidi algorithm and drawn run by run, shaped by HarfBuzz.
+
+ReportLab's own right-to-left path needs `rlbidi`, which is not on PyPI, and with a
+stand-in its Paragraph draws every line's words in reverse order. So right-to-left text is
+laid out here: break lines in logical order, resolve bidi levels per line (python-bidi),
+reorder runs (rule L2), shape each run in its own direction (which also mirrors brackets),
+and draw the runs left to right. Latin names, digits and URLs inside Arabic-script text
+come out left-to-right and readable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import uharfbuzz
+from bidi import algorithm as bidi_algorithm
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
+from reportlab.platypus import Flowable
+
+Piece = tuple[str, bool]  # (text, bold)
+RTL_CLASSES = {"R", "AL"}
+
+
+def split_words(runs: list[Piece]) -> list[list[Piece]]:
+    """Runs of text -> words (split at ordinary spaces), each a list of (text, bold) pieces."""
+    words: list[list[Piece]] = []
+    current: list[Piece] = []
+    for text, bold in runs:
+        for index, part in enumerate(text.split(" ")):
+            if index and current:
+                words.append(current)
+                current = []
+            if part:
+                current.append((part, bold))
+    if current:
+        words.append(current)
+    return words
+
+
+def is_rtl_text(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in RTL_CLASSES for ch in text)
+
+
+@lru_cache(maxsize=20_000)
+def shape(text: str, font_name: str, size: float, rtl: bool) -> tuple[str, float]:
+    """Shape one run in an explicit direction -> (string ReportLab can draw, width in points).
+
+    Left-to-right runs inside right-to-left text are Latin letters, digits and punctuation,
+    which need no shaping; drawing them unshaped keeps their text extractable as is."""
+    if not rtl:
+        return text, pdfmetrics.stringWidth(text, font_name, size)
+    font = pdfmetrics.getFont(font_name)
+    hb_font = font.hbFont(size)
+    buffer = uharfbuzz.Buffer()
+    buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    buffer.direction = "rtl" if rtl else "ltr"
+    uharfbuzz.shape(hb_font, buffer, {"kern": True, "liga": True})
+    chars, data, advance = [], [], 0.0
+    for info, position in zip(buffer.glyph_infos, buffer.glyph_positions):
+        glyph = info.codepoint
+        try:
+            code = font.face.glyphToChar[glyph][0]
+        except KeyError:  # a glyph no character maps to (a joined form, a ligature)
+            code = font.hbAddPrivate(hb_font.glyph_to_string(glyph), glyph, position.x_advance)
+        x_advance = font.pdfScale(position.x_advance)
+        data.append(ShapeData(info.cluster, x_advance, font.pdfScale(position.y_advance),
+                              font.pdfScale(position.x_offset), font.pdfScale(position.y_offset),
+                              font.face.charWidths[code]))
+        chars.append(chr(code))
+        advance += x_advance
+    return ShapedStr("".join(chars), shapeData=data), advance * size / 1000
+
+
+def bidi_levels(text: str, rtl_base: bool) -> list[int]:
+    """Embedding level of every character (rules P-I of UAX #9, by python-bidi)."""
+    storage = bidi_algorithm.get_empty_storage()
+    storage["base_level"] = 1 if rtl_base else 0
+    storage["base_dir"] = "R" if rtl_base else "L"
+    bidi_algorithm.get_embedding_levels(text, storage)
+    bidi_algorithm.explicit_embed_and_overrides(storage)
+    bidi_algorithm.resolve_weak_types(storage)
+    bidi_algorithm.resolve_neutral_types(storage, False)
+    bidi_algorithm.resolve_implicit_levels(storage, False)
+    resolved = iter(c["level"] for c in storage["chars"])
+    levels, last = [], storage["base_level"]
+    for ch in text:
+        # Rule X9 drops format characters (ZWNJ, ZWJ) from the list; they keep their neighbour's level.
+        if unicodedata.bidirectional(ch) not in bidi_algorithm.X9_REMOVED:
+            last = next(resolved)
+        levels.append(last)
+    return levels
+
+
+def visual_order(levels: list[int]) -> list[int]:
+    """Rule L2: indices of runs in display order, given each run's level."""
+    order = list(range(len(levels)))
+    odd = [level for level in levels if level % 2]
+    if not levels or not odd:
+        return order
+    for level in range(max(levels), min(odd) - 1, -1):
+        i = 0
+        while i < len(order):
+            if levels[order[i]] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(order) and levels[order[j]] >= level:
+                j += 1
+            order[i:j] = order[i:j][::-1]
+            i = j
+    return order
+
+
+LRE, PDF = "\u202a", "\u202c"
+
+
+BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _ltr_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` to embed left-to-right inside right-to-left text.
+
+    A span runs from the first to the last letter or digit of a stretch of words that have
+    no right-to-left letters (a phone number, a date, "Plyler v. Doe (1982)"). Plain bidi lets
+    Arabic context reorder the parts of such a stretch (800-421-3481 would read
+    3481-421-800), and python-bidi lacks the bracket-pair rule, so "(1982)" would lose its
+    closing bracket to the Arabic side. Punctuation around a span (a final full stop) stays
+    outside and follows the paragraph's direction; brackets opened inside are closed inside.
+    """
+    words = [(m.start(), m.end()) for m in re.finditer(r"[^ ]+", text)]
+    spans, group = [], []
+    for start, end in words + [(len(text), len(text))]:
+        word = text[start:end]
+        if word and not is_rtl_text(word):
+            group.append((start, end))
+            continue
+        alnum = [i for s, e in group for i in range(s, e) if text[i].isalnum()]
+        if alnum:
+            spans.append(_close_brackets(text, alnum[0], alnum[-1]))
+        group = []
+    return spans
+
+
+def _close_brackets(text: str, first: int, last: int) -> tuple[int, int]:
+    for opening, closing in BRACKETS.items():
+        while text[first:last + 1].count(opening) > text[first:last + 1].count(closing) and last + 1 < len(text) and text[last + 1] == closing:
+            last += 1
+        while text[first:last + 1].count(closing) > text[first:last + 1].count(opening) and first > 0 and text[first - 1] == opening:
+            first -= 1
+    return first, last
+
+
+def line_runs(words: list[list[Piece]], rtl_base: bool) -> list[tuple[str, bool, int]]:
+    """A line's words -> runs (text, bold, level) in logical order."""
+    chars: list[tuple[str, bool]] = []
+    for index, word in enumerate(words):
+        if index:
+            chars.append((" ", False))
+        chars.extend((ch, bold) for text, bold in word for ch in text)
+    text = "".join(ch for ch, _ in chars)
+    starts, ends = set(), set()
+    for first, last in _ltr_spans(text) if rtl_base else []:
+        starts.add(first)
+        ends.add(last)
+    marked: list[tuple[str, bool]] = []
+    for position, item in enumerate(chars):
+        marked += [(LRE, False)] if position in starts else []
+        marked.append(item)
+        marked += [(PDF, False)] if position in ends else []
+    levels = bidi_levels("".join(ch for ch, _ in marked), rtl_base)
+    runs: list[tuple[str, bool, int]] = []
+    for (ch, bold), level in zip(marked, levels):
+        if ch in (LRE, PDF):
+            continue
+        if runs and runs[-1][1] == bold and runs[-1][2] == level:
+            runs[-1] = (runs[-1][0] + ch, bold, level)
+        else:
+            runs.append((ch, bold, level))
+    return runs
+
+
+class BidiParagraph(Flowable):
+    """A paragraph in a right-to-left language (may contain left-to-right runs)."""
+
+    def __init__(self, runs: list[Piece], style: ParagraphStyle, bold_font: str, bullet: str | None = None):
+        super().__init__()
+        self.words = split_words(runs)
+        # A paragraph with no right-to-left letters (an English name) keeps left-to-right
+        # order inside; it is still aligned like the rest of the page.
+        self.rtl_base = any(is_rtl_text(text) for text, _ in runs)
+        self.style = style
+        self.bold_font = bold_font
+        self.bullet = bullet
+        self.lines: list[list[list[Piece]]] = []
+
+    def _font(self, bold: bool) -> str:
+        return self.bold_font if bold else self.style.fontName
+
+    def _word_width(self, word: list[Piece]) -> float:
+        size = self.style.fontSize
+        return sum(shape(text, self._font(bold), size, is_rtl_text(text))[1] for text, bold in word)
+
+    def wrap(self, avail_width, avail_height):
+        width = avail_width - self.style.leftIndent - self.style.rightIndent
+        space = pdfmetrics.stringWidth(" ", self.style.fontName, self.style.fontSize)
+        self.lines, line, used = [], [], 0.0
+        for word in self.words:
+            word_width = self._word_width(word)
+            if line and used + space + word_width > width:
+                self.lines.append(line)
+                line, used = [], 0.0
+            used += (space if line else 0.0) + word_width
+            line.append(word)
+        if line:
+            self.lines.append(line)
+        self.width = avail_width
+        self.height = len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, avail_width, avail_height):
+        return []  # a handout paragraph is never split across frames; overflow is reported instead
+
+    def getSpaceBefore(self):
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self):
+        return self.style.spaceAfter
+
+    def _baseline_offset(self) -> float:
+        face = pdfmetrics.getFont(self.style.fontName).face
+        size, leading = self.style.fontSize, self.style.leading
+        glyph_height = (face.ascent - face.descent) * size / 1000
+        return (leading - glyph_height) / 2 + face.ascent * size / 1000
+
+    def draw(self):
+        canvas, style = self.canv, self.style
+        canvas.saveState()
+        canvas.setFillColor(style.textColor)
+        right = self.width - style.rightIndent
+        left = style.leftIndent
+        y = self.height - self._baseline_offset()
+        for number, line in enumerate(self.lines):
+            placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold)
+                      for text, bold, level in self._visual_runs(line)]
+            line_width = sum(width for (_, width), _ in placed)
+            if style.alignment == TA_LEFT:
+                x = left
+            elif style.alignment == TA_CENTER:
+                x = left + (right - left - line_width) / 2
+            else:
+                x = right - line_width
+            for (shaped, width), bold in placed:
+                canvas.setFont(self._font(bold), style.fontSize)
+                canvas.drawString(x, y, shaped)
+                x += width
+            if number == 0 and self.bullet:
+                canvas.setFont(style.fontName, style.fontSize)
+                canvas.drawRightString(self.width, y, self.bullet)
+            y -= style.leading
+        canvas.restoreState()
+
+    def _visual_runs(self, line: list[list[Piece]]) -> list[tuple[str, bool, int]]:
+        runs = line_runs(line, rtl_base=self.rtl_base)
+        return [runs[i] for i in visual_order([level for _, _, level in runs])]
+
+    def visual_words(self) -> list[list[str]]:
+        """The words of each line from left to right as drawn (for tests and checks)."""
+        return [[text for text, _, _ in self._visual_runs(line)] for line in self.lines]

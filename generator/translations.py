@@ -1,0 +1,188 @@
+"""Translation workflow: language files <-> gettext PO and CSV for translators, and the
+source hash that tells, for each translated string, which English text it was made from.
+
+A translation is *stale* when the English string changed after it was translated: its
+recorded hash no longer matches the hash of the current English text. Export marks stale
+strings (PO: `fuzzy`; CSV: `stale = yes`); a translator updates the text and clears the
+mark; import records the hash of the English text the translator confirmed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polib
+
+from .model import Language
+
+HASH_LENGTH = 10
+CSV_COLUMNS = ["key", "english", "translation", "stale", "source_hash"]
+
+
+def source_hash(english: str) -> str:
+    return hashlib.sha256(english.encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
+def stale_keys(language: Language, source: Language) -> list[str]:
+    """Keys whose translation was made from an English text that has since changed."""
+    return [
+        key
+        for key, english in source.strings.items()
+        if key in language.strings and language.sources.get(key) != source_hash(english)
+    ]
+
+
+@dataclass
+class Imported:
+    strings: dict[str, str]
+    sources: dict[str, str]
+
+
+# --- gettext PO -----------------------------------------------------------------------------
+
+def export_po(language: Language, source: Language) -> str:
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {
+        "Project-Id-Version": "family-rights-handouts",
+        "Language": language.code,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+    }
+    stale = set(stale_keys(language, source))
+    for key, english in source.strings.items():
+        entry = polib.POEntry(msgctxt=key, msgid=english, msgstr=language.strings.get(key, ""))
+        recorded = language.sources.get(key, "")
+        entry.comment = f"source-hash: {recorded}" if recorded else ""
+        if key in stale:
+            entry.flags.append("fuzzy")
+        po.append(entry)
+    return str(po)
+
+
+def import_po(text: str) -> tuple[str, Imported]:
+    po = polib.pofile(text)
+    strings, sources = {}, {}
+    for entry in po:
+        if not entry.msgctxt or not entry.msgstr:
+            continue  # untranslated: keep whatever the language file has
+        strings[entry.msgctxt] = entry.msgstr
+        recorded = _recorded_hash(entry.comment)
+        # A fuzzy entry is still the old translation: keep the hash it was made from.
+        sources[entry.msgctxt] = recorded if "fuzzy" in entry.flags and recorded else source_hash(entry.msgid)
+    return po.metadata.get("Language", ""), Imported(strings, sources)
+
+
+def _recorded_hash(comment: str) -> str:
+    for line in (comment or "").splitlines():
+        if line.startswith("source-hash:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+# --- CSV (spreadsheets) ---------------------------------------------------------------------
+
+def export_csv(language: Language, source: Language) -> str:
+    stale = set(stale_keys(language, source))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for key, english in source.strings.items():
+        writer.writerow([key, english, language.strings.get(key, ""), "yes" if key in stale else "no", language.sources.get(key, "")])
+    return "\ufeff" + out.getvalue()  # the byte-order mark makes Excel read UTF-8
+
+
+def import_csv(text: str) -> Imported:
+    rows = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if rows.fieldnames != CSV_COLUMNS:
+        raise ValueError(f"the CSV must have the columns {', '.join(CSV_COLUMNS)}")
+    strings, sources = {}, {}
+    for row in rows:
+        if not row["translation"]:
+            continue
+        strings[row["key"]] = row["translation"]
+        stale = row["stale"].strip().lower() in ("yes", "y", "true", "1")
+        sources[row["key"]] = row["source_hash"] if stale and row["source_hash"] else source_hash(row["english"])
+    return Imported(strings, sources)
+
+
+# --- writing language files -----------------------------------------------------------------
+
+def _quoted(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar; non-ASCII stays readable.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_language_file(language: Language, source: Language, header: str) -> str:
+    """The canonical text of a language file: header comment, fields, strings, sources."""
+    lines = [header.rstrip("\n")] if header.strip() else []
+    lines += [
+        f"code: {language.code}",
+        f"name_en: {_quoted(language.name_en)}",
+        f"endonym: {_quoted(language.endonym)}",
+        f"script: {language.script}",
+        f"direction: {language.direction}",
+        "translation:",
+        f"  status: {language.status}",
+    ]
+    if language.status != "source":
+        lines += [
+            f"  translated_by: {_quoted(language.translated_by)}",
+            f"  reviewed_by: {_quoted(language.reviewed_by)}",
+            f"  reviewed_on: {_quoted(language.reviewed_on)}",
+        ]
+    lines += ["", "strings:"]
+    order = list(source.strings) + [k for k in language.strings if k not in source.strings]
+    lines += [f"  {key}: {_quoted(language.strings[key])}" for key in order if key in language.strings]
+    if language.status != "source":
+        lines += ["", "# The hash of the English text each string was translated from (managed by", "# `python -m generator translations`; do not edit by hand).", "sources:"]
+        lines += [f"  {key}: \"{language.sources[key]}\"" for key in order if key in language.sources]
+    return "\n".join(lines) + "\n"
+
+
+def header_of(path: Path) -> str:
+    """The comment lines at the top of a language file, kept when the file is rewritten."""
+    header = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "\n".join(header) + ("\n" if header else "")
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def updated_language(language: Language, imported: Imported) -> Language:
+    from dataclasses import replace
+
+    strings = dict(language.strings, **imported.strings)
+    sources = dict(language.sources, **imported.sources)
+    return replace(language, strings=strings, sources=sources)
+
+
+def stamped_language(language: Language, source: Language) -> Language:
+    """Record that every string now matches the current English (after a translator checked)."""
+    from dataclasses import replace
+
+    sources = {key: source_hash(source.strings[key]) for key in language.strings if key in source.strings}
+    return replace(language, sources=sources)
+
+
+def status_rows(languages: dict[str, Language]) -> list[dict]:
+    source = languages["en"]
+    rows = []
+    for code, language in sorted(languages.items()):
+        rows.append({
+            "code": code,
+            "endonym": language.endonym,
+            "status": language.status,
+            "reviewed": f"{language.reviewed_by} {language.reviewed_on}".strip(),
+            "missing": len(source.strings.keys() - language.strings.keys()),
+            "stale": 0 if language is source else len(stale_keys(language, source)),
+        })
+    return rows

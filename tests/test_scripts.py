@@ -1,0 +1,151 @@
+"""Every script renders correctly: shaping where needed, true right-to-left with readable
+left-to-right runs inside, and each paragraph in one font that covers it."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import pypdfium2
+import pytest
+import uharfbuzz
+from PIL import ImageChops
+
+from generator.render import render_job
+from test_handouts import pdf_bytes
+
+RTL = ["ar", "prs", "ps", "ur"]
+SHAPED_LTR = ["ne", "bn", "my"]
+EXPECTED_SCRIPTS = {
+    "Latn": {"en", "es", "pt", "ht", "fr", "vi", "pl", "bs", "so", "sw"},
+    "Hans": {"zh-Hans"}, "Hant": {"zh-Hant"}, "Kore": {"ko"},
+    "Arab": {"ar", "prs", "ps", "ur"}, "Deva": {"ne"}, "Beng": {"bn"},
+    "Cyrl": {"ru", "uk"}, "Mymr": {"my"}, "Ethi": {"am", "ti"},
+}
+
+
+def test_the_24_languages_in_10_scripts(project):
+    by_script: dict[str, set[str]] = {}
+    for code, language in project.languages.items():
+        by_script.setdefault(language.script, set()).add(code)
+    assert by_script == EXPECTED_SCRIPTS
+    assert {c for c, l in project.languages.items() if l.direction == "rtl"} == set(RTL)
+
+
+def glyphs(project, lang: str, text: str, shaped: bool) -> list[int]:
+    """Glyph ids for `text` in the language's font: shaped by HarfBuzz, or one per character."""
+    from fontTools.ttLib import TTFont
+
+    from generator.fonts import font_files_for
+
+    path = font_files_for(project.fonts, project.languages[lang].script)[0]
+    if not shaped:
+        font = TTFont(path, lazy=True)
+        cmap = font.getBestCmap()
+        return [font.getGlyphID(cmap[ord(ch)]) for ch in text]
+    blob = uharfbuzz.Blob.from_file_path(str(path))
+    font = uharfbuzz.Font(uharfbuzz.Face(blob))
+    buffer = uharfbuzz.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    uharfbuzz.shape(font, buffer, {})
+    return [info.codepoint for info in buffer.glyph_infos]
+
+
+@pytest.mark.parametrize("lang,sample,why", [
+    ("ne", "अधिकार", "conjuncts and vowel signs"),
+    ("ne", "विद्यालय", "the द्य conjunct"),
+    ("bn", "অধিকার", "vowel sign reordering"),
+    ("ar", "عائلتك", "Arabic joining"),
+    ("prs", "خانواده", "Arabic joining"),
+    ("ps", "ښوونځي", "Arabic joining"),
+    ("ur", "بچے", "Arabic joining"),
+    ("my", "ကျောင်း", "Burmese medials and reordering"),
+])
+def test_shaping_changes_the_glyphs_where_the_script_needs_it(project, lang, sample, why):
+    assert sample in "".join(project.languages[lang].strings.values()), "sample must come from the real text"
+    assert glyphs(project, lang, sample, shaped=True) != glyphs(project, lang, sample, shaped=False), why
+
+
+@pytest.mark.parametrize("lang", SHAPED_LTR)
+def test_shaping_is_on_and_visible_on_the_page(project, lang):
+    """The same page with shaping switched off must look different (wrong, in fact)."""
+    from test_pixels import render
+
+    language = project.languages[lang]
+    shaped = render(render_job(project, project.layouts["handout"], language, "letter").pdf, 60)
+    script = dataclasses.replace(project.fonts.scripts[language.script], shaping=False)
+    fonts = dataclasses.replace(project.fonts, scripts=dict(project.fonts.scripts, **{language.script: script}))
+    unshaped_project = dataclasses.replace(project, fonts=fonts)
+    try:
+        unshaped = render(render_job(unshaped_project, project.layouts["handout"], language, "letter").pdf, 60)
+    except Exception:  # unshaped text may even overflow: that too shows shaping matters
+        return
+    assert ImageChops.difference(shaped, unshaped).getbbox() is not None
+
+
+def chars_with_boxes(pdf: bytes) -> tuple[str, list[tuple[float, float, float, float]]]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0].get_textpage()
+        count = page.count_chars()
+        text = page.get_text_range(0, count)
+        boxes = [page.get_charbox(i) for i in range(count)]
+        return text, boxes
+    finally:
+        document.close()
+
+
+def word_positions(text: str, boxes, word: str) -> list[tuple[float, float]]:
+    """(x, y) of the first character of each occurrence of `word`."""
+    return [(boxes[m.start()][0], round(boxes[m.start()][1])) for m in re.finditer(re.escape(word), text)]
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_right_to_left_words_stand_right_to_left_on_the_page(built, project, lang):
+    """Consecutive words of a line read from right to left: each next word stands further left."""
+    text, boxes = chars_with_boxes(pdf_bytes(built, lang, "letter"))
+    checked = 0
+    for key in ("tagline", "school_body", "fair_body", "records_body", "door_1", "door_2", "report_body", "legal_body"):
+        words = [w for w in project.languages[lang].strings[key].replace("**", "").split() if len(w) > 2]
+        for first, second in zip(words, words[1:]):
+            a, b = word_positions(text, boxes, first), word_positions(text, boxes, second)
+            if len(a) != 1 or len(b) != 1 or a[0][1] != b[0][1]:
+                continue  # ligature-encoded, repeated, or the two words are on different lines
+            if any(ch.isascii() for ch in first + second):
+                continue  # left-to-right words are checked separately
+            assert a[0][0] > b[0][0], f"{first!r} should stand right of {second!r}"
+            checked += 1
+    assert checked >= 5, f"too few word pairs found to check ({checked})"
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_left_to_right_runs_inside_right_to_left_text_keep_their_order(built, lang):
+    text, boxes = chars_with_boxes(pdf_bytes(built, lang, "letter"))
+    for number in ("800-421-3481", "860-695-8400", "ocr@ed.gov", "2026-11-28"):
+        [(start, _)] = [(m.start(), m.end()) for m in re.finditer(re.escape(number), text)][:1] or [(None, None)]
+        assert start is not None, f"{number} not found as one piece"
+        xs = [boxes[start + i][0] for i, ch in enumerate(number)]
+        assert xs == sorted(xs), f"{number} is not drawn left to right"
+    plyler = [word_positions(text, boxes, w) for w in ("Plyler", "Doe")]
+    assert plyler[0] and plyler[1] and plyler[0][0][0] < plyler[1][0][0], "Plyler v. Doe must read left to right"
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_right_to_left_pages_are_mirrored_and_right_aligned(built, lang):
+    text, boxes = chars_with_boxes(pdf_bytes(built, lang, "letter"))
+    phone = text.index("860-695-8400")
+    title_x = boxes[text.index("Hartford Public Schools")][0]
+    assert boxes[phone][0] < 200 < title_x, "the help box sits left and the title right on a mirrored page"
+
+
+def test_one_font_per_paragraph_covers_latin_too(project):
+    """Script faces got the Latin letters merged in at set-up, so URLs and names never vanish."""
+    from generator.fonts import font_files_for
+    from generator.validate import font_characters
+
+    for language in project.languages.values():
+        for path in font_files_for(project.fonts, language.script):
+            covered = font_characters(str(path))
+            assert all(ord(ch) in covered for ch in "https://www.aclu.org/ 860-695-8400 Plyler v. Doe (1982) ocr@ed.gov"), path.name
