@@ -1,13 +1,15 @@
 # `make`       set up (.venv, fonts) and build the default handouts into output/
+# `make all`   the semester run: every school x language x layout x paper, plus the catalog
 # `make test`  set up if needed, then run the tests
+# `make bench` the batch benchmark (figures for the README)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: all setup fonts build check test clean
-all: build
+.PHONY: default all setup fonts build check test bench browser clean
+default: build
 
 setup: $(STAMP)
 
@@ -25,11 +27,21 @@ build: $(FONTS)
 	$(PY) -m generator build --paper letter
 	$(PY) -m generator build --paper a4
 
+all: $(FONTS)
+	$(PY) -m generator build --all
+
 check: $(FONTS)
 	$(PY) -m generator check
 
-test: $(FONTS)
+# The catalog test drives Debian's Chromium with Playwright (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: $(FONTS) browser
 	$(PY) -m pytest -q
+
+bench: $(FONTS)
+	$(PY) bench/run.py
 
 clean:
 	rm -rf output .pytest_cache

@@ -88,7 +88,7 @@ class BlockContext:
         """The paragraph flowable that suits the script: right-to-left, CJK or plain."""
         if self.rtl:
             return BidiParagraph(runs, style, self.bold_font, bullet)
-        cls = CJKParagraph if self.script.line_break == "cjk" else Paragraph
+        cls = CachedCJKParagraph if self.script.line_break == "cjk" else CachedParagraph
         return cls(runs_to_markup(runs), style, bulletText=bullet)
 
     def alignment(self, align: str) -> int:
@@ -98,6 +98,26 @@ class BlockContext:
             return TA_JUSTIFY
         start_is_left = not self.rtl
         return TA_LEFT if (align == "start") == start_is_left else TA_RIGHT
+
+
+class WrapCache:
+    """Measuring a page wraps each paragraph several times at the same width (natural
+    heights, spare-space sharing, table cells, the frame); break the lines only once."""
+
+    def wrap(self, avail_width, avail_height):
+        if getattr(self, "_wrapped_at", None) == avail_width:
+            return self.width, self.height
+        size = super().wrap(avail_width, avail_height)
+        self._wrapped_at = avail_width
+        return size
+
+
+class CachedParagraph(WrapCache, Paragraph):
+    pass
+
+
+class CachedCJKParagraph(WrapCache, CJKParagraph):
+    pass
 
 
 def parse_layout_xml(text: str) -> ET.Element:

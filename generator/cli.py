@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from .pipeline import ROOT, Options, build, load_and_plan, report
@@ -26,6 +28,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--layout", dest="layouts", action="append", default=[], metavar="NAME", help="layout to build (repeatable; default: all)")
     b.add_argument("--lang", dest="langs", action="append", default=[], metavar="CODE", help="language to build (repeatable; default: all)")
     b.add_argument("--paper", default="letter", help="paper size: letter or a4 (default: letter)")
+    b.add_argument("--school", dest="schools", action="append", default=[], metavar="ID", help="school to build for (repeatable; default: the first in data/schools.yaml)")
+    b.add_argument("--all", action="store_true", help="every school x language x layout x paper (the semester run)")
+    b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
+    b.add_argument("--force", action="store_true", help="rebuild documents that are up to date")
     b.add_argument("--out", type=Path, default=ROOT / "output", help="output directory (default: output/)")
 
     c = commands.add_parser("check", help="validate data and templates without rendering PDFs")
@@ -67,25 +73,57 @@ def _options(args) -> Options:
         out=getattr(args, "out", ROOT / "output"),
         layouts=getattr(args, "layouts", []),
         langs=getattr(args, "langs", []),
+        schools=getattr(args, "schools", []),
         paper=getattr(args, "paper", "letter"),
         strict=args.strict,
+        all=getattr(args, "all", False),
+        force=getattr(args, "force", False),
+        jobs=max(1, getattr(args, "jobs", 1)),
     )
 
 
 def cmd_build(args) -> int:
     options = _options(args)
-    outcome = build(options)
+    started = time.perf_counter()
+    outcome = build(options, log=lambda _line: None, progress=progress_reporter)
     report(outcome.problems)
-    for failure in outcome.failed:
-        print(f"failed: {failure}", file=sys.stderr)
-    if outcome.problems.errors or (options.strict and outcome.problems.warnings and not outcome.built):
+    if outcome.problems.errors or (options.strict and outcome.problems.warnings):
         _summary_bad_input(outcome.problems, options.strict)
         return EXIT_BAD_INPUT
-    if outcome.failed:
-        print(f"{len(outcome.built)} built, {len(outcome.failed)} failed", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"{len(outcome.built)} documents built in {options.out}; manifest: {options.out / 'manifest.json'}")
-    return EXIT_OK
+    for failure in outcome.failed:
+        print(f"failed: {failure}", file=sys.stderr)
+    for path in outcome.removed:
+        print(f"removed (no longer made): {path}")
+    summary = (f"built {len(outcome.built)}, up to date {outcome.up_to_date}, warnings {outcome.warnings}, "
+               f"failures {len(outcome.failed)} in {time.perf_counter() - started:.1f} s; catalog: {options.out / 'index.html'}")
+    print(summary, file=sys.stderr if outcome.failed else sys.stdout)
+    return EXIT_FAILED if outcome.failed else EXIT_OK
+
+
+class PlainProgress:
+    """Progress for logs (not a terminal): a line at every tenth of the work."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.started, self.next_report = total, 0, time.perf_counter(), max(1, total // 10)
+
+    def update(self, count: int) -> None:
+        self.done += count
+        if self.done >= self.next_report or self.done == self.total:
+            elapsed = time.perf_counter() - self.started
+            eta = elapsed / self.done * (self.total - self.done)
+            print(f"[{self.done}/{self.total}] {100 * self.done // self.total}% elapsed {elapsed:.0f}s eta {eta:.0f}s", file=sys.stderr, flush=True)
+            self.next_report = self.done + max(1, self.total // 10)
+
+    def close(self) -> None:
+        pass
+
+
+def progress_reporter(total: int):
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(total=total, unit="doc", file=sys.stderr)
+    return PlainProgress(total)
 
 
 def _summary_bad_input(problems, strict: bool) -> None:

@@ -173,8 +173,9 @@ def merge_latin(script_font: bytes, latin_font: bytes, out: Path) -> None:
         script_path.write_bytes(script_font)
         latin.save(latin_path)
         merged = Merger(options=Options(drop_tables=["vmtx", "vhea", "MATH"])).merge([str(script_path), str(latin_path)])
-    merged.recalcTimestamp = False
-    merged["head"].modified = TTFont(io.BytesIO(script_font))["head"].modified
+    merged.recalcTimestamp = False  # the same input must give the same bytes on every machine
+    script_head = TTFont(io.BytesIO(script_font))["head"]
+    merged["head"].created, merged["head"].modified = script_head.created, script_head.modified
     tmp_out = out.with_suffix(".tmp")
     merged.save(tmp_out)
     os.replace(tmp_out, out)
@@ -199,7 +200,7 @@ def manifest_digest(manifest_path: Path) -> str:
     import yaml
 
     manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
-    relevant = {"packages": manifest.get("packages"), "families": manifest.get("families"), "v": 4}
+    relevant = {"packages": manifest.get("packages"), "families": manifest.get("families"), "v": 5}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
@@ -214,6 +215,7 @@ def up_to_date(manifest_path: Path) -> bool:
 
 def prepare(manifest_path: Path = FONTS_DIR / "manifest.yaml", jobs: int | None = None) -> None:
     if up_to_date(manifest_path):
+        STAMP.touch()  # newer than the manifest, so make does not ask again
         print("fonts: up to date")
         return
     problems = Problems()

@@ -37,6 +37,15 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+    address: str
+    phone: str
+    logo: str  # path inside the data directory, or ""
+
+
+@dataclass(frozen=True)
 class Paper:
     name: str
     width: float  # points
@@ -84,4 +93,5 @@ class Project:
     layouts: dict[str, Layout]
     papers: dict[str, Paper]
     fonts: FontManifest
-    inputs_digest: dict[str, str] = field(default_factory=dict)  # shared input name -> sha256
+    schools: dict[str, School] = field(default_factory=dict)
+    inputs_digest: dict[str, str] = field(default_factory=dict)  # input name -> sha256

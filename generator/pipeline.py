@@ -1,15 +1,21 @@
 """Pipeline: load -> validate -> plan -> render -> verify -> write, for `check` and `build`.
 
-Everything is read and checked before anything is written, and every problem is reported
-at once. A job that fails rendering or verification is listed and never written, so a good
-earlier file is never replaced by a broken one.
+Everything is read and checked before anything is written, and every data problem is
+reported at once. Jobs whose input hash matches the manifest are up to date and skipped.
+The rest run in parallel worker processes; a job that fails is listed with its reason and
+never written, so a good earlier file is never replaced by a broken one, and the other
+jobs go on. After a full run (`--all`), outputs that no job makes any more are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from .blocks import LayoutProblem
@@ -20,10 +26,11 @@ from .plan import Job, select
 from .render import prepare_document, render_job
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
-from .verify import verify_pdf
-from .write import OutputBusy, atomic_write, inside, output_lock, write_manifest
+from .verify import pdf_thumbnail, verify_pdf
+from .write import OutputBusy, atomic_write, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_VERIFIED_AGE = timedelta(days=180)
 
 
 @dataclass
@@ -34,33 +41,37 @@ class Options:
     out: Path = ROOT / "output"
     layouts: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
+    schools: list[str] = field(default_factory=list)
     paper: str = "letter"
     strict: bool = False
+    all: bool = False  # every school x language x layout x paper
+    force: bool = False
+    jobs: int = 1
 
 
 @dataclass
 class Outcome:
     problems: Problems
     built: list[dict] = field(default_factory=list)
+    up_to_date: int = 0
     failed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
-    def ok(self, strict: bool) -> bool:
-        return not self.failed and not self.problems.failed(strict)
+    @property
+    def warnings(self) -> int:
+        return len(self.problems.warnings)
 
 
 def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, list[Job], Problems]:
     project, problems = load_project(options.data, options.layouts_dir, options.fonts_dir)
     if project is None:
         return None, [], problems
-    papers = sorted(project.papers) if all_papers else [options.paper]
-    jobs = []
-    for paper in papers:
-        chosen = [n for n in (options.layouts or sorted(project.layouts)) if not all_papers or paper in project.layouts.get(n).papers]
-        if chosen:
-            jobs += select(project, chosen, options.langs, paper, problems)
-    check_documents(project, jobs, problems)
+    papers = None if all_papers else [options.paper]
+    schools = sorted(project.schools) if options.all else options.schools
+    jobs = select(project, options.layouts, options.langs, papers, schools, problems)
     if options.strict:
         refuse_drafts(project, jobs, problems)
+        refuse_unverified_links(project, problems)
     return project, jobs, problems
 
 
@@ -76,82 +87,200 @@ def refuse_drafts(project: Project, jobs: list[Job], problems: Problems) -> None
             )
 
 
+def refuse_unverified_links(project: Project, problems: Problems, today: date | None = None) -> None:
+    """A QR code must lead where it says: checked by a person within the last 180 days."""
+    today = today or date.today()
+    path = str(project.data_dir / "resources.yaml")
+    for resource in project.resources.values():
+        if resource.verified_on and date.fromisoformat(resource.verified_on) < today - MAX_VERIFIED_AGE:
+            problems.error(Loc(path), f"resource '{resource.id}': verified_on {resource.verified_on} is more than 180 days ago; check {resource.url} again")
+
+
 def check_documents(project: Project, jobs: list[Job], problems: Problems) -> None:
     """Template, layout XML and glyph coverage for every job, without making any PDF."""
     for job in jobs:
+        for problem in document_problems(project, job):
+            problems.error(*problem)
+
+
+def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
+    layout, language, school = project.layouts[job.layout], project.languages[job.lang], project.schools[job.school]
+    try:
+        font_paths = font_files_for(project.fonts, language.script)
+        for fit, styles in layout.fits:
+            root = prepare_document(project, layout, language, job.paper, fit, styles, school).root
+    except FontsNotPrepared as exc:
+        return [(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))]
+    except TemplateProblem as exc:
+        return [(exc.loc, exc.message)]
+    except LayoutProblem as exc:
+        return [(Loc(layout.path), f"{job.label}: {exc}")]
+    return glyph_problems(project, language, "".join(root.itertext()) + root.get("title", ""))
+
+
+def glyph_problems(project: Project, language, text: str) -> list[tuple[Loc, str]]:
+    """Characters from data files and the template; the language's own strings are checked on load."""
+    own = set("".join(language.strings.values()))
+    other = "".join(ch for ch in text if ch not in own)
+    found = Problems()
+    check_glyph_coverage(language, {"document text (data files and template)": other},
+                         font_files_for(project.fonts, language.script), found)
+    return [(p.loc, p.message) for p in found.errors]
+
+
+# --- the jobs -----------------------------------------------------------------------------
+
+@dataclass
+class JobResult:
+    job: Job
+    pdf: bytes | None = None
+    thumbnail: bytes | None = None
+    entry: dict | None = None
+    error: str = ""
+
+
+_worker: dict = {}
+
+
+def _init_worker(options: Options) -> None:
+    project, _ = load_project(options.data, options.layouts_dir, options.fonts_dir)
+    _worker.clear()
+    _worker.update(project=project, fully_verified={})
+
+
+def _run_in_worker(job: Job) -> JobResult:
+    return run_job(_worker["project"], job, _worker["fully_verified"])
+
+
+def run_job(project: Project, job: Job, fully_verified: dict) -> JobResult:
+    """Render and verify one job. Never raises for a problem of the job's own."""
+    try:
         layout, language = project.layouts[job.layout], project.languages[job.lang]
-        try:
-            font_paths = font_files_for(project.fonts, language.script)
-        except FontsNotPrepared as exc:
-            problems.error(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))
-            return
-        try:
-            for fit, styles in layout.fits:
-                root = prepare_document(project, layout, language, job.paper, fit, styles).root
-        except TemplateProblem as exc:
-            problems.error(exc.loc, exc.message)
-            continue
-        except LayoutProblem as exc:
-            problems.error(Loc(layout.path), f"{job.layout}/{job.lang}/{job.paper}: {exc}")
-            continue
-        # Characters from data files and the template; the language's own strings were checked above.
-        own = set("".join(language.strings.values()))
-        other = "".join(ch for ch in "".join(root.itertext()) + root.get("title", "") if ch not in own)
-        check_glyph_coverage(language, {"document text (data files and template)": other}, font_paths, problems)
+        result = render_job(project, layout, language, job.paper, project.schools[job.school])
+        for loc, message in glyph_problems(project, language, result.text):
+            return JobResult(job, error=f"{loc}: {message}")
+        # Parsing the PDF back and decoding its QR codes from a rendering is the slow check:
+        # it is done once per kind of page (same layout, paper, fit and language, so the same
+        # drawing of the codes) in each worker; the same kind gives the thumbnail too.
+        kind = (job.layout, job.paper, result.fit, job.lang)
+        if kind not in fully_verified:
+            faults = verify_pdf(result.pdf, pages=layout.pages, lang=job.lang, qr_urls=result.qr_urls)
+            if faults:
+                return JobResult(job, error="; ".join(faults))
+            fully_verified[kind] = pdf_thumbnail(result.pdf)
+        elif result.pages != layout.pages:
+            return JobResult(job, error=f"has {result.pages} pages; the layout must fill exactly {layout.pages}")
+        return JobResult(job, result.pdf, fully_verified[kind], manifest_entry(project, job, result))
+    except (LayoutProblem, TemplateProblem) as exc:
+        return JobResult(job, error=str(exc))
+    except Exception as exc:  # a bug must not stop the batch; it is reported with the job
+        return JobResult(job, error=f"internal error ({type(exc).__name__}: {exc}); please report it")
 
 
-def build(options: Options, log=print) -> Outcome:
-    project, jobs, problems = load_and_plan(options, all_papers=False)
+def manifest_entry(project: Project, job: Job, result) -> dict:
+    language = project.languages[job.lang]
+    return {
+        "path": job.output,
+        "school": job.school,
+        "school_name": project.schools[job.school].name,
+        "layout": job.layout,
+        "lang": job.lang,
+        "language": language.name_en,
+        "endonym": language.endonym,
+        "direction": language.direction,
+        "paper": job.paper,
+        "pages": result.pages,
+        "bytes": len(result.pdf),
+        "sha256": hashlib.sha256(result.pdf).hexdigest(),
+        "qr": result.qr_urls,
+        "translation_status": language.status,
+        "reviewed_by": language.reviewed_by,
+        "reviewed_on": language.reviewed_on,
+        "title": result.title,
+        "fit": result.fit,
+        "input_hash": job.input_hash,
+        "thumbnail": thumbnail_path(job.output),
+        "warnings": [],
+    }
+
+
+def thumbnail_path(output: str) -> str:
+    return f"thumbnails/{output[:-4]}.png"
+
+
+# --- build --------------------------------------------------------------------------------
+
+def build(options: Options, log=print, progress=None) -> Outcome:
+    project, jobs, problems = load_and_plan(options, all_papers=options.all)
     outcome = Outcome(problems)
-    if project is None or problems.failed(options.strict):
+    if project is None or problems.errors or (options.strict and problems.warnings):
         return outcome
-    rendered = []
-    for job in jobs:
-        started = time.perf_counter()
-        label = f"{job.layout}/{job.lang}/{job.paper}"
-        try:
-            result = render_job(project, project.layouts[job.layout], project.languages[job.lang], job.paper)
-        except (LayoutProblem, TemplateProblem) as exc:
-            outcome.failed.append(f"{label}: {exc}")
-            continue
-        faults = verify_pdf(result.pdf, pages=project.layouts[job.layout].pages, lang=job.lang, qr_urls=result.qr_urls)
-        if faults:
-            outcome.failed.extend(f"{label}: {fault}" for fault in faults)
-            continue
-        rendered.append((job, result))
-        log(f"built {job.output} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-    if not rendered:
-        return outcome
+    old = {entry["path"]: entry for entry in read_manifest(options.out)}
+    todo = [job for job in jobs if options.force or not up_to_date(options.out, job, old.get(job.output))]
+    outcome.up_to_date = len(jobs) - len(todo)
     try:
         with output_lock(options.out):
-            for job, result in rendered:
-                atomic_write(inside(options.out, job.output), result.pdf)
-                outcome.built.append(manifest_entry(project, job, result))
-            write_manifest(options.out, outcome.built)
+            entries = dict(old)
+            for result in _run(options, project, todo, progress):
+                if result.error:
+                    outcome.failed.append(f"{result.job.label}: {result.error}")
+                    continue
+                atomic_write(inside(options.out, result.job.output), result.pdf)
+                atomic_write(inside(options.out, thumbnail_path(result.job.output)), result.thumbnail)
+                result.entry["warnings"] = document_warnings(project, result.job, problems)
+                entries[result.job.output] = result.entry
+                outcome.built.append(result.entry)
+                log(f"built {result.job.output}")
+            for job in jobs:  # refresh warnings of documents that were up to date
+                if job.output in entries:
+                    entries[job.output]["warnings"] = document_warnings(project, job, problems)
+            if options.all:
+                planned = {job.output for job in jobs}
+                for path in sorted(set(entries) - planned):
+                    remove_output(options.out, path, thumbnail_path(path))
+                    outcome.removed.append(path)
+                    del entries[path]
+            write_manifest(options.out, list(entries.values()))
+            write_catalog(options.out, list(entries.values()), project)
     except OutputBusy as exc:
         outcome.failed.append(str(exc))
     return outcome
 
 
-def manifest_entry(project: Project, job: Job, result) -> dict:
-    import hashlib
+def up_to_date(out: Path, job: Job, entry: dict | None) -> bool:
+    if not entry or entry.get("input_hash") != job.input_hash:
+        return False
+    try:
+        return (out / job.output).stat().st_size == entry.get("bytes") and (out / entry["thumbnail"]).is_file()
+    except (OSError, KeyError):
+        return False
 
+
+def _run(options: Options, project: Project, jobs: list[Job], progress):
+    """Results as they finish; in worker processes when there are several cores and jobs."""
+    workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
+    bar = progress(len(jobs)) if progress and jobs else None
+    try:
+        if workers == 1:
+            verified: dict = {}
+            for job in jobs:
+                yield run_job(project, job, verified)
+                bar and bar.update(1)
+            return
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(options,)) as pool:
+            futures = [pool.submit(_run_in_worker, job) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
+                bar and bar.update(1)
+    finally:
+        bar and bar.close()
+
+
+def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
+    """Warnings about what this document prints: its language file and the QR targets."""
     language = project.languages[job.lang]
-    return {
-        "path": job.output,
-        "layout": job.layout,
-        "lang": job.lang,
-        "language": language.name_en,
-        "endonym": language.endonym,
-        "paper": job.paper,
-        "pages": result.pages,
-        "sha256": hashlib.sha256(result.pdf).hexdigest(),
-        "qr": result.qr_urls,
-        "translation_status": language.status,
-        "title": result.title,
-        "fit": result.fit,
-        "input_hash": job.input_hash,
-    }
+    relevant = {language.path, str(project.data_dir / "resources.yaml")}
+    return sorted({p.message for p in problems.warnings if p.loc.path in relevant})
 
 
 def report(problems: Problems, stream=sys.stderr) -> None:

@@ -1,8 +1,9 @@
-"""Plan: the user's selection -> jobs (layout x language x paper), each with a content hash.
+"""Plan: the user's selection -> jobs (school x language x layout x paper), each with a content hash.
 
-The hash covers everything that feeds the document: the generator version, the layout's
-template and styles, the language file, the English source (used in footers), the shared
-data files, the paper sizes and the prepared fonts. Equal hash, equal PDF.
+The hash covers everything that feeds the document: the generator's code, the layout's
+files, the language file, the English source (used in footers), the shared data files,
+the school's own entry, the paper sizes and the prepared fonts. Equal hash, equal PDF;
+so a job whose hash matches the manifest is up to date and is skipped.
 """
 
 from __future__ import annotations
@@ -11,21 +12,25 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 from . import __version__
 from .errors import Loc, Problems
-from .model import Language, Layout, Project
+from .model import Language, Layout, Project, School
 
 
 @dataclass(frozen=True)
 class Job:
+    school: str
     layout: str
     lang: str
     paper: str
     output: str  # relative to the output directory
     input_hash: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.school}/{self.layout}/{self.lang}/{self.paper}"
 
 
 def slug(value: str) -> str:
@@ -34,45 +39,53 @@ def slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
 
 
-def output_name(layout: Layout, language: Language, paper: str) -> str:
-    # Staff look for a language by name: "handout/letter/es_spanish.pdf".
+def output_name(school: School, layout: Layout, language: Language, paper: str) -> str:
+    # Staff look for a language by name: "<school>/handout/letter/es_spanish.pdf".
     code = re.sub(r"[^A-Za-z0-9-]", "", language.code)
-    return f"{slug(layout.name)}/{slug(paper)}/{code}_{slug(language.name_en)}.pdf"
+    return f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/{code}_{slug(language.name_en)}.pdf"
 
 
-def job_hash(project: Project, layout: Layout, language: Language, paper: str) -> str:
-    source = project.languages["en"]
+SHARED_INPUTS = ("generator", "data/district.yaml", "data/resources.yaml", "data/organisations.yaml", "layouts/papers.yaml", "fonts")
+
+
+def job_hash(project: Project, school: School, layout: Layout, language: Language, paper: str) -> str:
+    digests = project.inputs_digest
     feed = {
-        "generator": __version__,
-        "layout": [layout.name, layout.template_source, Path(layout.path).read_text(encoding="utf-8")],
-        "language": Path(language.path).read_text(encoding="utf-8"),
-        "source": Path(source.path).read_text(encoding="utf-8"),
+        "version": __version__,
+        "shared": [digests.get(name, "") for name in SHARED_INPUTS],
+        "layout": digests.get(f"layout:{layout.name}", ""),
+        "language": digests.get(f"language:{language.code}", ""),
+        "source": digests.get("language:en", ""),
+        "school": asdict(school),
         "paper": paper,
-        "shared": project.inputs_digest,
     }
     return hashlib.sha256(json.dumps(feed, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def select(project: Project, layouts: list[str], langs: list[str], paper: str, problems: Problems) -> list[Job]:
-    """Expand the selection into jobs; unknown names are errors listing what exists."""
+def select(project: Project, layouts: list[str], langs: list[str], papers: list[str] | None, schools: list[str],
+           problems: Problems) -> list[Job]:
+    """Expand the selection into jobs; unknown names are errors listing what exists.
+    `papers` None means every paper each layout is made for."""
     cli = Loc("command line", 0, 0)
-    for name in layouts:
-        if name not in project.layouts:
-            problems.error(cli, f"unknown layout '{name}'; available: {', '.join(sorted(project.layouts))}")
-    for code in langs:
-        if code not in project.languages:
-            problems.error(cli, f"unknown language '{code}'; available: {', '.join(sorted(project.languages))}")
-    if paper not in project.papers:
-        problems.error(cli, f"unknown paper '{paper}'; available: {', '.join(sorted(project.papers))}")
+    for kind, names, known in (("layout", layouts, project.layouts), ("language", langs, project.languages),
+                               ("paper", papers or [], project.papers), ("school", schools, project.schools)):
+        for name in names:
+            if name not in known:
+                problems.error(cli, f"unknown {kind} '{name}'; available: {', '.join(sorted(known))}")
     if problems.errors:
         return []
     jobs = []
-    for name in layouts or sorted(project.layouts):
-        layout = project.layouts[name]
-        if paper not in layout.papers:
-            problems.error(cli, f"layout '{name}' is not made for paper '{paper}' (it supports {', '.join(layout.papers)})")
-            continue
-        for code in langs or sorted(project.languages):
-            language = project.languages[code]
-            jobs.append(Job(name, code, paper, output_name(layout, language, paper), job_hash(project, layout, language, paper)))
+    for school_id in schools or [next(iter(project.schools))]:
+        school = project.schools[school_id]
+        for name in layouts or sorted(project.layouts):
+            layout = project.layouts[name]
+            chosen = layout.papers if papers is None else papers
+            for paper in chosen:
+                if paper not in layout.papers:
+                    problems.error(cli, f"layout '{name}' is not made for paper '{paper}' (it supports {', '.join(layout.papers)})")
+                    continue
+                for code in langs or sorted(project.languages):
+                    language = project.languages[code]
+                    jobs.append(Job(school_id, name, code, paper, output_name(school, layout, language, paper),
+                                    job_hash(project, school, layout, language, paper)))
     return jobs

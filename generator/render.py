@@ -19,7 +19,7 @@ from . import __version__
 from .blocks import REGIONS, BlockContext, LayoutProblem, build_blocks, parse_layout_xml
 from .fonts import script_font
 from .layouts import parse_dimension
-from .model import Language, Layout, Project, Style
+from .model import Language, Layout, Project, School, Style
 from .template import render_template
 
 REGION_GAP = 6.0  # points between header, body and footer
@@ -36,6 +36,7 @@ class Rendered:
     qr_urls: list[str]
     title: str
     fit: str
+    text: str  # every character the page prints, for the glyph check
 
 
 @dataclass
@@ -53,9 +54,9 @@ def block_context(project: Project, layout: Layout, language: Language, styles: 
 
 
 def prepare_document(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal",
-                     styles: dict[str, Style] | None = None) -> Document:
+                     styles: dict[str, Style] | None = None, school: School | None = None) -> Document:
     """Template -> layout XML -> blocks; used by `check` (to find every problem) and `build`."""
-    root = parse_layout_xml(render_template(project, layout, language, paper, fit))
+    root = parse_layout_xml(render_template(project, layout, language, paper, fit, school))
     ctx = block_context(project, layout, language, styles)
     pages = []
     for page in root:
@@ -70,19 +71,20 @@ def prepare_document(project: Project, layout: Layout, language: Language, paper
     return Document(root, pages, ctx)
 
 
-def render_job(project: Project, layout: Layout, language: Language, paper: str) -> Rendered:
+def render_job(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None) -> Rendered:
     """Render with each of the layout's style sets in turn until the content fits."""
     for index, (fit, styles) in enumerate(layout.fits):
         try:
-            return render_fit(project, layout, language, paper, fit, styles)
+            return render_fit(project, layout, language, paper, fit, styles, school)
         except Overflow:
             if index == len(layout.fits) - 1:
                 raise
     raise AssertionError("a layout always has at least one style set")
 
 
-def render_fit(project: Project, layout: Layout, language: Language, paper: str, fit: str, styles: dict[str, Style]) -> Rendered:
-    document = prepare_document(project, layout, language, paper, fit, styles)
+def render_fit(project: Project, layout: Layout, language: Language, paper: str, fit: str, styles: dict[str, Style],
+               school: School | None = None) -> Rendered:
+    document = prepare_document(project, layout, language, paper, fit, styles, school)
     root, ctx = document.root, document.ctx
     size = (project.papers[paper].width, project.papers[paper].height)
     title = root.get("title", "").strip() or f"{layout.name} ({language.code})"
@@ -98,7 +100,8 @@ def render_fit(project: Project, layout: Layout, language: Language, paper: str,
         draw_page(canvas, page, regions, size)
         canvas.showPage()
     canvas.save()
-    return Rendered(buffer.getvalue(), len(document.pages), list(ctx.qr_urls), title, fit)
+    text = "".join(root.itertext()) + title
+    return Rendered(buffer.getvalue(), len(document.pages), list(ctx.qr_urls), title, fit, text)
 
 
 def draw_page(canvas: Canvas, page: ET.Element, regions: dict[str, list[Flowable]], size: tuple[float, float]) -> None:

@@ -209,6 +209,9 @@ class BidiParagraph(Flowable):
         return sum(shape(text, self._font(bold), size, is_rtl_text(text))[1] for text, bold in word)
 
     def wrap(self, avail_width, avail_height):
+        if getattr(self, "_wrapped_at", None) == avail_width:
+            return self.width, self.height  # measuring a page asks several times
+        self._wrapped_at = avail_width
         width = avail_width - self.style.leftIndent - self.style.rightIndent
         space = pdfmetrics.stringWidth(" ", self.style.fontName, self.style.fontSize)
         self.lines, line, used = [], [], 0.0

@@ -13,7 +13,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Loc
-from .model import Language, Layout, Project
+from .model import Language, Layout, Project, School
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -70,9 +70,11 @@ def language_context(language: Language) -> dict:
     }
 
 
-def context(project: Project, language: Language, paper: str, fit: str = "normal") -> dict:
+def context(project: Project, language: Language, paper: str, fit: str = "normal", school: School | None = None) -> dict:
     source = project.languages["en"]
+    school = school or next(iter(project.schools.values()))
     return {
+        "school": {"id": school.id, "name": school.name, "address": school.address, "phone": school.phone, "logo": school.logo},
         "t": language.strings,
         "en": source.strings,
         "lang": language_context(language),
@@ -85,11 +87,12 @@ def context(project: Project, language: Language, paper: str, fit: str = "normal
     }
 
 
-def render_template(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal") -> str:
+def render_template(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal",
+                    school: School | None = None) -> str:
     template = compiled(layout)
     path = str(layout.directory / layout.template_name)
     try:
-        return template.render(context(project, language, paper, fit))
+        return template.render(context(project, language, paper, fit, school))
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, layout)
         raise TemplateProblem(Loc(path, line, 1), f"{exc.message} (language {language.code}); add it to the data or fix the template") from None

@@ -18,7 +18,7 @@ from .errors import Loc, Problems
 from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
-from .model import Language, Project, Resource
+from .model import Language, Project, Resource, School
 from .translations import stale_keys
 from .schema import check_keys, date_text, expect_mapping, load_mapping, text, text_list
 
@@ -44,6 +44,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
     district = read_district(data_dir / "district.yaml", problems)
     resources = read_resources(data_dir / "resources.yaml", problems)
     organisations = read_organisations(data_dir / "organisations.yaml", problems)
+    schools = read_schools(data_dir / "schools.yaml", data_dir, problems)
     languages = read_languages(data_dir / "languages", fonts, problems)
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
@@ -61,19 +62,27 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         layouts=layouts,
         papers=papers,
         fonts=fonts,
-        inputs_digest=digest_inputs(data_dir, layouts_dir, fonts_dir),
+        schools=schools,
+        inputs_digest=digest_inputs(data_dir, layouts_dir, fonts_dir, languages, layouts),
     )
     return project, problems
 
 
-def digest_inputs(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> dict[str, str]:
-    """sha256 of each shared input, so a job's hash changes when anything it reads changes."""
+def digest_inputs(data_dir: Path, layouts_dir: Path, fonts_dir: Path, languages: dict, layouts: dict) -> dict[str, str]:
+    """sha256 of each input, read once, so a job's hash changes when anything it reads changes."""
     digests = {}
     for name in ("district.yaml", "resources.yaml", "organisations.yaml"):
         digests[f"data/{name}"] = _sha256(data_dir / name)
     digests["layouts/papers.yaml"] = _sha256(layouts_dir / "papers.yaml")
     stamp = fonts_dir / "build" / "prepared.json"
     digests["fonts"] = _sha256(stamp) if stamp.exists() else "unprepared"
+    code = Path(__file__).resolve().parent
+    digests["generator"] = hashlib.sha256(b"".join(_sha256(p).encode() for p in sorted(code.glob("*.py")))).hexdigest()
+    for code_name, language in languages.items():
+        digests[f"language:{code_name}"] = _sha256(Path(language.path))
+    for name, layout in layouts.items():
+        files = sorted(p for p in layout.directory.iterdir() if p.is_file())
+        digests[f"layout:{name}"] = hashlib.sha256(b"".join(_sha256(p).encode() for p in files)).hexdigest()
     return digests
 
 
@@ -195,6 +204,41 @@ def read_organisations(path: Path, problems: Problems) -> dict:
         if expect_mapping(service, root.loc, "a legal service", problems) is not None:
             check_keys(service, ("name", "source"), ("detail",), f"legal service '{service.get('name', '?')}'", problems)
     return plain(root, problems, "organisations")
+
+
+def read_schools(path: Path, data_dir: Path, problems: Problems) -> dict[str, School]:
+    root = load_mapping(path, problems, "schools.yaml")
+    if root is None:
+        return {}
+    check_keys(root, ("schools",), (), "schools.yaml", problems)
+    entries = root.get("schools")
+    if not isinstance(entries, Sequence) or not entries:
+        problems.error(root.loc_of("schools"), "'schools' must be a list with at least one school")
+        return {}
+    schools: dict[str, School] = {}
+    for entry in entries:
+        entry = expect_mapping(entry, entries.loc, "a school", problems)
+        if entry is None:
+            continue
+        what = f"school '{entry.get('id', '?')}'"
+        check_keys(entry, ("id", "name", "source"), ("address", "phone", "logo"), what, problems)
+        sid = text(entry, "id", problems, what=what)
+        if sid and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", sid):
+            problems.error(entry.loc_of("id"), f"{what}: id must be lowercase letters, digits and hyphens (it names folders)")
+        if sid in schools:
+            problems.error(entry.loc_of("id"), f"duplicate school id '{sid}'")
+        _phone(entry, "phone", problems)
+        logo = text(entry, "logo", problems, required=False, what=what)
+        if logo:
+            from .blocks import LayoutProblem, safe_image_path
+
+            try:
+                safe_image_path(data_dir, logo)
+            except LayoutProblem as exc:
+                problems.error(entry.loc_of("logo"), f"{what}: {exc}")
+        schools[sid] = School(sid, text(entry, "name", problems, what=what), text(entry, "address", problems, required=False, what=what),
+                              text(entry, "phone", problems, required=False, what=what), logo)
+    return schools
 
 
 # --- languages ---------------------------------------------------------------------------

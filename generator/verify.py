@@ -57,7 +57,7 @@ def decode_qr_codes(pdf: bytes, dpi: int = QR_CHECK_DPI) -> list[str]:
         document.close()
 
 
-def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str]) -> list[str]:
+def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str], decode_qr: bool = True) -> list[str]:
     facts = pdf_facts(pdf)
     problems = []
     if facts["pages"] != pages:
@@ -69,6 +69,8 @@ def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str]) -> list
     for name, (base, embedded) in facts["fonts"].items():
         if not embedded:
             problems.append(f"font {base or name} is not embedded")
+    if not decode_qr:
+        return problems
     decoded = Counter(decode_qr_codes(pdf))
     expected = Counter(qr_urls)
     if decoded != expected:
@@ -76,3 +78,19 @@ def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str]) -> list
         extra = sorted((decoded - expected).elements())
         problems.append(f"QR codes do not decode as expected at {QR_CHECK_DPI} dpi (missing: {missing}, unexpected: {extra})")
     return problems
+
+
+THUMBNAIL_WIDTH = 150  # pixels
+
+
+def pdf_thumbnail(pdf: bytes) -> bytes:
+    """A small PNG of the first page, for the catalog."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        image = page.render(scale=THUMBNAIL_WIDTH / page.get_width()).to_pil()
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="PNG", optimize=True)
+        return out.getvalue()
+    finally:
+        document.close()

@@ -70,20 +70,44 @@ def inside(out_dir: Path, relative: str) -> Path:
     return target
 
 
+ENTRY_KEYS = {"path", "school", "school_name", "layout", "lang", "language", "endonym", "paper", "bytes",
+              "sha256", "translation_status", "input_hash", "thumbnail"}
+
+
 def read_manifest(out_dir: Path) -> list[dict]:
+    """Entries of the existing manifest; unreadable ones (an older format) are ignored,
+    which only means their documents are built again."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return [d for d in data.get("documents", []) if isinstance(d, dict) and "path" in d]
+        return [d for d in data.get("documents", []) if isinstance(d, dict) and ENTRY_KEYS <= d.keys()]
     except (OSError, ValueError, AttributeError):
         return []
 
 
-def write_manifest(out_dir: Path, built: list[dict]) -> Path:
-    """Merge this run's documents into the manifest; keep earlier entries whose files still exist."""
-    entries = {d["path"]: d for d in read_manifest(out_dir) if (out_dir / d["path"]).is_file()}
-    entries.update({d["path"]: d for d in built})
-    documents = [entries[path] for path in sorted(entries)]
+def write_manifest(out_dir: Path, entries: list[dict]) -> Path:
+    """The manifest lists every document in the output directory whose file exists."""
+    documents = sorted((d for d in entries if (out_dir / d["path"]).is_file()), key=lambda d: d["path"])
     body = json.dumps({"documents": documents}, indent=2, ensure_ascii=False) + "\n"
     path = out_dir / MANIFEST
     atomic_write(path, body.encode("utf-8"))
+    return path
+
+
+def remove_output(out_dir: Path, *relative: str) -> None:
+    """Remove files a job no longer makes, and the folders that become empty."""
+    for name in relative:
+        target = inside(out_dir, name)
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != out_dir.resolve() and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
+def write_catalog(out_dir: Path, entries: list[dict], project) -> Path:
+    from .catalog import catalog_html
+
+    documents = sorted((d for d in entries if (out_dir / d["path"]).is_file()), key=lambda d: d["path"])
+    path = out_dir / "index.html"
+    atomic_write(path, catalog_html(documents, project).encode("utf-8"))
     return path

@@ -1,0 +1,45 @@
+"""Write: manifest entries -> output/index.html, a catalog staff open from the file system.
+
+Documents are grouped by language (endonym and English name); a filter box narrows the
+list as one types ("Dari", "دری", "poster", a school). No server, no internet, no
+external files: the page, its style and its script are one file next to the PDFs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATUS_TEXT = {"source": "Original English", "draft": "Draft translation (not yet reviewed)", "reviewed": "Reviewed translation"}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["status_text"] = lambda d: (
+        f"Reviewed by {d['reviewed_by']} on {d['reviewed_on']}" if d["translation_status"] == "reviewed" else STATUS_TEXT.get(d["translation_status"], d["translation_status"])
+    )
+    return env
+
+
+def language_groups(documents: list[dict]) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for document in documents:
+        group = groups.setdefault(document["lang"], {
+            "lang": document["lang"], "endonym": document["endonym"], "language": document["language"],
+            "direction": document.get("direction", "ltr"), "documents": [],
+        })
+        group["documents"].append(document)
+    # English first (staff read it), then by English name, as a front office would look them up.
+    return sorted(groups.values(), key=lambda g: (g["lang"] != "en", g["language"].lower()))
+
+
+def catalog_html(documents: list[dict], project) -> str:
+    template = _environment().get_template("catalog.html.j2")
+    return template.render(
+        district=project.district.get("name", ""),
+        as_of=project.district.get("information_as_of", ""),
+        groups=language_groups(documents),
+        count=len(documents),
+    )

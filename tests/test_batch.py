@@ -1,0 +1,150 @@
+"""The semester batch: incremental, parallel, failures isolated, stale outputs removed,
+manifest complete, and a strict mode for the official run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+FIXTURE_SCHOOLS = """schools:
+  - id: maple-elementary
+    name: Maple Elementary School (test fixture)
+    address: "1 Test Street"
+    phone: "555-0100"
+    logo: ""
+    source: test fixture, not a real school
+  - id: oak-middle
+    name: Oak Middle School (test fixture)
+    address: ""
+    phone: ""
+    logo: ""
+    source: test fixture, not a real school
+"""
+LANGS = ["--lang", "en", "--lang", "es", "--lang", "ar"]
+
+
+@pytest.fixture
+def batch_data(data_copy):
+    (data_copy / "schools.yaml").write_text(FIXTURE_SCHOOLS, encoding="utf-8")
+    return data_copy
+
+
+def build(data: Path, out: Path, *extra: str):
+    return run_cli("build", "--all", "--jobs", "2", "--data", str(data), "--out", str(out), *LANGS, *extra)
+
+
+def summary(result) -> dict[str, int]:
+    line = [l for l in (result.stdout + result.stderr).splitlines() if l.startswith("built ")][-1]
+    return {k: int(v) for v, k in [p.split(" ")[::-1] for p in line.split(" in ")[0].replace("up to date", "up_to_date").split(", ")]}
+
+
+def manifest(out: Path) -> dict[str, dict]:
+    return {d["path"]: d for d in json.loads((out / "manifest.json").read_text())["documents"]}
+
+
+def test_full_run_then_nothing_to_do_then_only_the_changed_language(batch_data, tmp_path):
+    out = tmp_path / "out"
+    first = build(batch_data, out)
+    assert first.returncode == 0, first.stderr
+    assert summary(first) == {"built": 12, "up_to_date": 0, "warnings": 2, "failures": 0}  # 2 schools x 3 languages x 2 papers
+    again = build(batch_data, out)
+    assert summary(again)["built"] == 0 and summary(again)["up_to_date"] == 12
+    es = batch_data / "languages" / "es.yaml"
+    es.write_text(es.read_text(encoding="utf-8").replace("Ayuda legal", "Ayuda jurídica", 1), encoding="utf-8")
+    before = manifest(out)
+    changed = build(batch_data, out)
+    assert summary(changed)["built"] == 4 and summary(changed)["up_to_date"] == 8
+    after = manifest(out)
+    rebuilt = {p for p in after if after[p]["input_hash"] != before[p]["input_hash"]}
+    assert rebuilt == {p for p in after if after[p]["lang"] == "es"}
+    forced = build(batch_data, out, "--force")
+    assert summary(forced)["built"] == 12
+
+
+def test_a_damaged_output_file_is_rebuilt(batch_data, tmp_path):
+    out = tmp_path / "out"
+    build(batch_data, out)
+    victim = next(out.rglob("en_english.pdf"))
+    victim.write_bytes(victim.read_bytes()[:1000])
+    result = build(batch_data, out)
+    assert summary(result)["built"] == 1
+    assert victim.read_bytes().startswith(b"%PDF-") and len(victim.read_bytes()) > 1000
+
+
+def test_one_failing_job_does_not_stop_the_others_nor_replace_good_output(batch_data, tmp_path):
+    out = tmp_path / "out"
+    build(batch_data, out)
+    good = {p: (out / p).read_bytes() for p in manifest(out)}
+    es = batch_data / "languages" / "es.yaml"
+    es.write_text(es.read_text(encoding="utf-8").replace('legal_body: "', 'legal_body: "' + "Texto larguísimo. " * 200, 1), encoding="utf-8")
+    en = batch_data / "languages" / "en.yaml"
+    en.write_text(en.read_text(encoding="utf-8").replace("Legal help", "Free legal help", 1), encoding="utf-8")
+    result = build(batch_data, out)
+    assert result.returncode == 1
+    counts = summary(result)
+    assert counts["failures"] == 4 and counts["built"] == 8  # es fails everywhere; en and ar rebuild (English changed)
+    failures = [l for l in result.stderr.splitlines() if l.startswith("failed: ")]
+    assert len(failures) == 4 and all("/es/" in l and "overflows" in l for l in failures)
+    for path, content in good.items():
+        if "/es_" in path:
+            assert (out / path).read_bytes() == content  # the earlier good file is kept
+
+
+def test_outputs_no_job_makes_any_more_are_removed(batch_data, tmp_path):
+    out = tmp_path / "out"
+    build(batch_data, out)
+    assert any(p.startswith("oak-middle/") for p in manifest(out))
+    text = (batch_data / "schools.yaml").read_text(encoding="utf-8")
+    (batch_data / "schools.yaml").write_text(text[: text.index("  - id: oak-middle")], encoding="utf-8")
+    result = build(batch_data, out)
+    assert result.returncode == 0
+    assert not any(p.startswith("oak-middle/") for p in manifest(out))
+    assert not (out / "oak-middle").exists() and not (out / "thumbnails" / "oak-middle").exists()
+    assert "removed (no longer made): oak-middle/handout/a4/ar_arabic.pdf" in result.stdout
+
+
+def test_manifest_records_school_input_hash_and_warnings(batch_data, tmp_path):
+    out = tmp_path / "out"
+    build(batch_data, out)
+    entries = manifest(out)
+    entry = entries["maple-elementary/handout/letter/es_spanish.pdf"]
+    assert entry["school"] == "maple-elementary" and entry["school_name"].startswith("Maple Elementary")
+    assert len(entry["input_hash"]) == 64 and entry["fit"] in ("normal", "compact", "dense")
+    assert any("verified_on is empty" in w for w in entry["warnings"])
+    assert (out / entry["thumbnail"]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_school_contact_is_printed_and_the_district_help_stays(batch_data, tmp_path):
+    from pypdf import PdfReader
+
+    out = tmp_path / "out"
+    build(batch_data, out)
+    text = PdfReader(out / "maple-elementary/handout/letter/en_english.pdf").pages[0].extract_text()
+    assert "Maple Elementary School" in text and "1 Test Street" in text and "555-0100" in text
+    assert "860-695-8400" in text  # the Welcome Center, the district's fallback contact
+
+
+def test_strict_fails_on_drafts_old_links_and_warnings(batch_data, tmp_path):
+    result = build(batch_data, tmp_path / "out", "--strict")
+    assert result.returncode == 2
+    assert "the translation is a draft" in result.stderr and "verified_on is empty" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_strict_refuses_a_link_checked_more_than_180_days_ago(project):
+    import dataclasses
+    from datetime import date
+
+    from generator.errors import Problems
+    from generator.pipeline import refuse_unverified_links
+
+    old = dataclasses.replace(project.resources["aclu"], verified_on="2026-01-01")
+    fresh = dataclasses.replace(project.resources["idp"], verified_on="2026-11-01")
+    changed = dataclasses.replace(project, resources={"aclu": old, "idp": fresh})
+    problems = Problems()
+    refuse_unverified_links(changed, problems, today=date(2026, 11, 28))
+    assert [p.message.split(":")[0] for p in problems.errors] == ["resource 'aclu'"]
