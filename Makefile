@@ -24,8 +24,7 @@ $(FONTS): $(STAMP) fonts/manifest.yaml
 	$(PY) -m generator.fontprep
 
 build: $(FONTS)
-	$(PY) -m generator build --paper letter
-	$(PY) -m generator build --paper a4
+	$(PY) -m generator build --all
 
 all: $(FONTS)
 	$(PY) -m generator build --all

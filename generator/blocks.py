@@ -49,6 +49,7 @@ class BlockContext:
     styles: dict[str, Style]  # the style set in use (normal or compact)
     qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
+    language_context: object = None  # code -> BlockContext, for <lang> blocks in multilingual layouts
 
     def style(self, name: str, element: ET.Element) -> Style:
         try:
@@ -221,6 +222,8 @@ def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
         return _qr(element, ctx)
     if tag == "image":
         return _image(element, ctx)
+    if tag == "lang":
+        return _language_block(element, ctx)
     if tag == "spacer":
         spacer = Spacer(1, _dimension(element, "height"))
         spacer.grow = _dimension(element, "grow", "0")  # may take up to this much of the spare height
@@ -332,6 +335,18 @@ def _image(element: ET.Element, ctx: BlockContext) -> Flowable | None:
         pixel_width, pixel_height = image.size
     width = _dimension(element, "width")
     return Image(str(path), width=width, height=width * pixel_height / pixel_width)
+
+
+def _language_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
+    """<lang code="ar">: its blocks in that language's font and direction (bilingual and
+    multilingual layouts). QR codes inside still count for verification."""
+    code = element.get("code", "")
+    inner = ctx.language_context(code) if ctx.language_context else None
+    if inner is None:
+        raise LayoutProblem(f"<lang code=\"{code}\"> names a language that data/languages does not have")
+    inner.qr_urls = ctx.qr_urls
+    blocks = build_blocks(element, inner)
+    return _table([[blocks]], ["100%"], _padding(0), inner) if blocks else None
 
 
 def _qr(element: ET.Element, ctx: BlockContext) -> Flowable:

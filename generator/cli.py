@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .pipeline import ROOT, Options, build, load_and_plan, report
+from .pipeline import ROOT, Options, build, check_documents, load_and_plan, report
 from .validate import load_project
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--all", action="store_true", help="every school x language x layout x paper (the semester run)")
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
     b.add_argument("--force", action="store_true", help="rebuild documents that are up to date")
+    b.add_argument("--bleed", action="store_true", help="add a bleed (3 mm / 0.125 in) and crop marks, for print shops")
+    b.add_argument("--grayscale", action="store_true", help="pure black on white, no tints (for office printers)")
     b.add_argument("--out", type=Path, default=ROOT / "output", help="output directory (default: output/)")
 
     c = commands.add_parser("check", help="validate data and templates without rendering PDFs")
@@ -79,6 +81,8 @@ def _options(args) -> Options:
         all=getattr(args, "all", False),
         force=getattr(args, "force", False),
         jobs=max(1, getattr(args, "jobs", 1)),
+        bleed=getattr(args, "bleed", False),
+        grayscale=getattr(args, "grayscale", False),
     )
 
 
@@ -134,7 +138,10 @@ def _summary_bad_input(problems, strict: bool) -> None:
 
 def cmd_check(args) -> int:
     options = _options(args)
-    _, jobs, problems = load_and_plan(options, all_papers=True)
+    options.all = True  # every school, layout and paper
+    project, jobs, problems = load_and_plan(options, all_papers=True)
+    if project is not None:
+        check_documents(project, jobs, problems)
     report(problems)
     if problems.failed(options.strict):
         _summary_bad_input(problems, options.strict)

@@ -69,7 +69,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     root = load_mapping(path, problems, what)
     if root is None:
         return None
-    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages", "fits"), what, problems)
+    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages", "fits", "design_paper", "languages", "page_languages"), what, problems)
     template_name = text(root, "template", problems, what=what)
     template_path = path.parent / template_name
     source = ""
@@ -86,7 +86,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     styles = read_styles(root.get("styles"), root, what, problems)
     fits = [("normal", styles)] + read_fits(root, styles, what, problems)
     min_module = dimension(root, "min_qr_module", problems, what, default=0.4 * UNITS["mm"])
-    pages = root.get("pages", "1")
+    pages = root.get("pages", Scalar("1", root.loc))
     if not (isinstance(pages, Scalar) and pages.isdigit() and int(pages) > 0):
         problems.error(root.loc_of("pages"), f"'pages' in {what} must be a whole number of pages")
         pages = "1"
@@ -101,12 +101,32 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
         fits=tuple(fits),
         min_qr_module_mm=min_module / UNITS["mm"],
         pages=int(pages),
+        design_paper=_design_paper(root, papers, what, problems),
+        language_mode=_language_mode(root, what, problems),
+        page_languages=tuple(str(code) for code in text_list(root, "page_languages", problems, what)),
         path=str(path),
     )
 
 
 STYLE_KEYS = ("font_size", "leading", "color")
 STYLE_OPTIONAL = ("bold", "align", "space_before", "space_after", "background", "border_color", "border_width", "padding")
+
+
+LANGUAGE_MODES = ("each", "each-but-english", "together")
+
+
+def _language_mode(root: Mapping, what: str, problems: Problems) -> str:
+    mode = text(root, "languages", problems, required=False, what=what) or "each"
+    if mode not in LANGUAGE_MODES:
+        problems.error(root.loc_of("languages"), f"{what}: 'languages' must be one of {', '.join(LANGUAGE_MODES)}")
+    return mode
+
+
+def _design_paper(root: Mapping, papers: dict, what: str, problems: Problems) -> str:
+    name = text(root, "design_paper", problems, required=False, what=what)
+    if name and name not in papers:
+        problems.error(root.loc_of("design_paper"), f"{what}: design_paper '{name}' is not in papers.yaml")
+    return name
 
 
 def read_fits(root: Mapping, styles: dict[str, Style], what: str, problems: Problems) -> list[tuple[str, dict[str, Style]]]:

@@ -81,6 +81,10 @@ class Layout:
     min_qr_module_mm: float
     pages: int
     path: str
+    design_paper: str = ""  # drawn on this paper's size and scaled onto the others
+    language_mode: str = "each"  # "each", "each-but-english" (bilingual) or "together" (one page, many)
+    page_languages: tuple[str, ...] = ()  # for "together": the languages on the page by default
+    max_languages: int = 12
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
 from .model import Project
 from .plan import Job, select
-from .render import prepare_document, render_job
+from .render import PrintOptions, prepare_document, render_job
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
 from .verify import pdf_thumbnail, verify_pdf
@@ -47,6 +47,12 @@ class Options:
     all: bool = False  # every school x language x layout x paper
     force: bool = False
     jobs: int = 1
+    bleed: bool = False
+    grayscale: bool = False
+
+    @property
+    def print_options(self) -> PrintOptions:
+        return PrintOptions(self.bleed, self.grayscale)
 
 
 @dataclass
@@ -68,7 +74,7 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
         return None, [], problems
     papers = None if all_papers else [options.paper]
     schools = sorted(project.schools) if options.all else options.schools
-    jobs = select(project, options.layouts, options.langs, papers, schools, problems)
+    jobs = select(project, options.layouts, options.langs, papers, schools, problems, options.print_options.suffix())
     if options.strict:
         refuse_drafts(project, jobs, problems)
         refuse_unverified_links(project, problems)
@@ -77,7 +83,7 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
 
 def refuse_drafts(project: Project, jobs: list[Job], problems: Problems) -> None:
     """The official run prints only translations a qualified translator has reviewed."""
-    for code in sorted({job.lang for job in jobs}):
+    for code in sorted({code for job in jobs for code in (job.languages or (job.lang,))}):
         language = project.languages[code]
         if language.status == "draft":
             problems.error(
@@ -103,19 +109,30 @@ def check_documents(project: Project, jobs: list[Job], problems: Problems) -> No
             problems.error(*problem)
 
 
+def job_languages(project: Project, job: Job):
+    """The language a job's page is in, and for a multilingual page all of its languages."""
+    if job.lang == "mul":
+        return project.languages["en"], [project.languages[code] for code in job.languages]
+    return project.languages[job.lang], None
+
+
 def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
-    layout, language, school = project.layouts[job.layout], project.languages[job.lang], project.schools[job.school]
+    layout, school = project.layouts[job.layout], project.schools[job.school]
+    language, page_languages = job_languages(project, job)
     try:
-        font_paths = font_files_for(project.fonts, language.script)
+        font_files_for(project.fonts, language.script)
         for fit, styles in layout.fits:
-            root = prepare_document(project, layout, language, job.paper, fit, styles, school).root
+            document = prepare_document(project, layout, language, job.paper, fit, styles, school, PrintOptions(), page_languages)
     except FontsNotPrepared as exc:
         return [(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))]
     except TemplateProblem as exc:
         return [(exc.loc, exc.message)]
     except LayoutProblem as exc:
         return [(Loc(layout.path), f"{job.label}: {exc}")]
-    return glyph_problems(project, language, "".join(root.itertext()) + root.get("title", ""))
+    from .render import texts_by_language
+
+    texts = texts_by_language(document.root, document.frame_language)
+    return [problem for code, text in texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 
 
 def glyph_problems(project: Project, language, text: str) -> list[tuple[Loc, str]]:
@@ -155,16 +172,19 @@ def _run_in_worker(job: Job) -> JobResult:
 def run_job(project: Project, job: Job, fully_verified: dict) -> JobResult:
     """Render and verify one job. Never raises for a problem of the job's own."""
     try:
-        layout, language = project.layouts[job.layout], project.languages[job.lang]
-        result = render_job(project, layout, language, job.paper, project.schools[job.school])
-        for loc, message in glyph_problems(project, language, result.text):
-            return JobResult(job, error=f"{loc}: {message}")
+        layout = project.layouts[job.layout]
+        language, page_languages = job_languages(project, job)
+        print_options = PrintOptions(bleed="-bleed" in job.variant, grayscale="-gray" in job.variant)
+        result = render_job(project, layout, language, job.paper, project.schools[job.school], print_options, page_languages)
+        for code, text in result.texts.items():
+            for loc, message in glyph_problems(project, project.languages[code], text):
+                return JobResult(job, error=f"{loc}: {message}")
         # Parsing the PDF back and decoding its QR codes from a rendering is the slow check:
         # it is done once per kind of page (same layout, paper, fit and language, so the same
         # drawing of the codes) in each worker; the same kind gives the thumbnail too.
         kind = (job.layout, job.paper, result.fit, job.lang)
         if kind not in fully_verified:
-            faults = verify_pdf(result.pdf, pages=layout.pages, lang=job.lang, qr_urls=result.qr_urls)
+            faults = verify_pdf(result.pdf, pages=layout.pages, lang=result.lang_tag, qr_urls=result.qr_urls)
             if faults:
                 return JobResult(job, error="; ".join(faults))
             fully_verified[kind] = pdf_thumbnail(result.pdf)
@@ -178,8 +198,15 @@ def run_job(project: Project, job: Job, fully_verified: dict) -> JobResult:
 
 
 def manifest_entry(project: Project, job: Job, result) -> dict:
-    language = project.languages[job.lang]
-    return {
+    language, page_languages = job_languages(project, job)
+    if page_languages:
+        names = {"language": "Multilingual", "endonym": " · ".join(l.endonym for l in page_languages), "direction": "ltr",
+                 "languages": list(job.languages), "search": " ".join(f"{l.name_en} {l.endonym} {l.code}" for l in page_languages)}
+        statuses = {l.status for l in page_languages}
+        status = "draft" if "draft" in statuses else ("reviewed" if "reviewed" in statuses else "source")
+    else:
+        names, status = {}, language.status
+    entry = {
         "path": job.output,
         "school": job.school,
         "school_name": project.schools[job.school].name,
@@ -193,15 +220,18 @@ def manifest_entry(project: Project, job: Job, result) -> dict:
         "bytes": len(result.pdf),
         "sha256": hashlib.sha256(result.pdf).hexdigest(),
         "qr": result.qr_urls,
-        "translation_status": language.status,
+        "translation_status": status,
         "reviewed_by": language.reviewed_by,
         "reviewed_on": language.reviewed_on,
         "title": result.title,
         "fit": result.fit,
+        "variant": job.variant.strip("-"),
         "input_hash": job.input_hash,
         "thumbnail": thumbnail_path(job.output),
         "warnings": [],
     }
+    entry.update(names)
+    return entry
 
 
 def thumbnail_path(output: str) -> str:
@@ -235,8 +265,12 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                 if job.output in entries:
                     entries[job.output]["warnings"] = document_warnings(project, job, problems)
             if options.all:
+                # Only within the selection: `--all --layout poster` must not touch handouts.
                 planned = {job.output for job in jobs}
-                for path in sorted(set(entries) - planned):
+                in_scope = {path for path, entry in entries.items()
+                            if (not options.layouts or entry["layout"] in options.layouts)
+                            and (not options.langs or entry["lang"] in options.langs)}
+                for path in sorted(in_scope - planned):
                     remove_output(options.out, path, thumbnail_path(path))
                     outcome.removed.append(path)
                     del entries[path]
@@ -277,9 +311,9 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
 
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
-    """Warnings about what this document prints: its language file and the QR targets."""
-    language = project.languages[job.lang]
-    relevant = {language.path, str(project.data_dir / "resources.yaml")}
+    """Warnings about what this document prints: its language files and the QR targets."""
+    codes = job.languages or (job.lang,)
+    relevant = {project.languages[code].path for code in codes} | {str(project.data_dir / "resources.yaml")}
     return sorted({p.message for p in problems.warnings if p.loc.path in relevant})
 
 

@@ -30,6 +30,13 @@ def fill(value: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), str(value))
 
 
+def bold_part(value: str) -> str:
+    """The **bold** lead of a translated string ("**Do not open the door.** You can..."),
+    for layouts with room for a few words only; the whole string if it has none."""
+    match = re.search(r"\*\*(.+?)\*\*", str(value))
+    return f"**{match.group(1)}**" if match else str(value)
+
+
 def _environment(layout: Layout) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(layout.directory)),
@@ -40,6 +47,7 @@ def _environment(layout: Layout) -> SandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.filters["fill"] = fill
+    env.filters["bold_part"] = bold_part
     return env
 
 
@@ -70,10 +78,12 @@ def language_context(language: Language) -> dict:
     }
 
 
-def context(project: Project, language: Language, paper: str, fit: str = "normal", school: School | None = None) -> dict:
+def context(project: Project, language: Language, paper: str, fit: str = "normal", school: School | None = None,
+            page_languages: list[Language] | None = None) -> dict:
     source = project.languages["en"]
     school = school or next(iter(project.schools.values()))
     return {
+        "languages": [dict(language_context(l), t=l.strings) for l in page_languages or []],
         "school": {"id": school.id, "name": school.name, "address": school.address, "phone": school.phone, "logo": school.logo},
         "t": language.strings,
         "en": source.strings,
@@ -82,17 +92,18 @@ def context(project: Project, language: Language, paper: str, fit: str = "normal
         "organisations": project.organisations,
         "resources": {rid: {"url": r.url, "organisation": r.organisation, "title": r.title} for rid, r in project.resources.items()},
         "paper": paper,
+        "page": {"width": project.papers[paper].width, "height": project.papers[paper].height},
         "fit": fit,
         "as_of": project.district.get("information_as_of", ""),
     }
 
 
 def render_template(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal",
-                    school: School | None = None) -> str:
+                    school: School | None = None, page_languages: list[Language] | None = None) -> str:
     template = compiled(layout)
     path = str(layout.directory / layout.template_name)
     try:
-        return template.render(context(project, language, paper, fit, school))
+        return template.render(context(project, language, paper, fit, school, page_languages))
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, layout)
         raise TemplateProblem(Loc(path, line, 1), f"{exc.message} (language {language.code}); add it to the data or fix the template") from None

@@ -122,7 +122,7 @@ def test_bad_data_changes_no_existing_output(data_copy, tmp_path):
 def test_check_passes_on_the_shipped_data():
     result = run_cli("check")
     assert result.returncode == 0, result.stderr
-    assert "ok: 48 documents" in result.stdout
+    assert "ok: 290 documents" in result.stdout
 
 
 def test_strict_turns_warnings_into_failures():
@@ -135,9 +135,10 @@ def test_strict_turns_warnings_into_failures():
 def test_overflow_fails_the_build_naming_layout_language_paper_and_block(data_copy, tmp_path):
     replace_in(data_copy / "languages" / "es.yaml", 'legal_body: "', 'legal_body: "' + "Texto muy largo. " * 150)
     out = tmp_path / "out"
-    result = run_cli("build", "--data", str(data_copy), "--out", str(out))
+    result = run_cli("build", "--layout", "handout", "--data", str(data_copy), "--out", str(out))
     assert result.returncode == 1
-    assert "failed: handout/es/letter: text overflows the body region: <columns>" in result.stderr
-    assert "23 built, 1 failed" in result.stderr
-    assert not (out / "handout" / "letter" / "es_spanish.pdf").exists()
-    assert (out / "handout" / "letter" / "en_english.pdf").exists()  # one failure does not stop the others
+    assert "failed: hartford-public-schools/handout/es/letter: text overflows the body region: <columns>" in result.stderr
+    assert "built 23, up to date 0, warnings 2, failures 1" in result.stderr
+    letter = out / "hartford-public-schools" / "handout" / "letter"
+    assert not (letter / "es_spanish.pdf").exists()
+    assert (letter / "en_english.pdf").exists()  # one failure does not stop the others

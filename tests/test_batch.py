@@ -34,7 +34,7 @@ def batch_data(data_copy):
 
 
 def build(data: Path, out: Path, *extra: str):
-    return run_cli("build", "--all", "--jobs", "2", "--data", str(data), "--out", str(out), *LANGS, *extra)
+    return run_cli("build", "--all", "--jobs", "2", "--layout", "handout", "--data", str(data), "--out", str(out), *LANGS, *extra)
 
 
 def summary(result) -> dict[str, int]:

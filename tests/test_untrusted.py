@@ -155,7 +155,7 @@ def _pdfs_are_whole(out: Path) -> None:
 def test_sigkill_during_a_build_leaves_only_whole_files_and_the_rerun_completes(tmp_path):
     out = tmp_path / "out"
     languages = ["en", "es", "ar", "zh-Hant", "my"]
-    command = [sys.executable, "-m", "generator", "build", "--out", str(out)] + [a for code in languages for a in ("--lang", code)]
+    command = [sys.executable, "-m", "generator", "build", "--layout", "handout", "--out", str(out)] + [a for code in languages for a in ("--lang", code)]
     assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0  # a good earlier output
     for delay in (0.3, 0.6, 0.9, 1.1, 1.3, 1.5, 1.7, 2.0):
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
