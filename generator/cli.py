@@ -100,6 +100,8 @@ def cmd_build(args) -> int:
         print(f"removed (no longer made): {path}")
     summary = (f"built {len(outcome.built)}, up to date {outcome.up_to_date}, warnings {outcome.warnings}, "
                f"failures {len(outcome.failed)} in {time.perf_counter() - started:.1f} s; catalog: {options.out / 'index.html'}")
+    if outcome.worker_peak_rss_kb:
+        summary += f"; peak worker memory {outcome.worker_peak_rss_kb // 1024} MB"
     print(summary, file=sys.stderr if outcome.failed else sys.stdout)
     return EXIT_FAILED if outcome.failed else EXIT_OK
 

@@ -62,6 +62,7 @@ class Outcome:
     up_to_date: int = 0
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    worker_peak_rss_kb: int = 0
 
     @property
     def warnings(self) -> int:
@@ -154,6 +155,7 @@ class JobResult:
     thumbnail: bytes | None = None
     entry: dict | None = None
     error: str = ""
+    peak_rss_kb: int = 0  # of the process that ran the job, for the benchmark
 
 
 _worker: dict = {}
@@ -166,7 +168,11 @@ def _init_worker(options: Options) -> None:
 
 
 def _run_in_worker(job: Job) -> JobResult:
-    return run_job(_worker["project"], job, _worker["fully_verified"])
+    import resource
+
+    result = run_job(_worker["project"], job, _worker["fully_verified"])
+    result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
 
 
 def run_job(project: Project, job: Job, fully_verified: dict) -> JobResult:
@@ -250,8 +256,9 @@ def build(options: Options, log=print, progress=None) -> Outcome:
     outcome.up_to_date = len(jobs) - len(todo)
     try:
         with output_lock(options.out):
-            entries = dict(old)
+            entries = {path: dict(entry) for path, entry in old.items()}
             for result in _run(options, project, todo, progress):
+                outcome.worker_peak_rss_kb = max(outcome.worker_peak_rss_kb, result.peak_rss_kb)
                 if result.error:
                     outcome.failed.append(f"{result.job.label}: {result.error}")
                     continue
@@ -274,8 +281,9 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                     remove_output(options.out, path, thumbnail_path(path))
                     outcome.removed.append(path)
                     del entries[path]
-            write_manifest(options.out, list(entries.values()))
-            write_catalog(options.out, list(entries.values()), project)
+            if entries != old or not (options.out / "index.html").exists():  # a no-change run writes nothing
+                write_manifest(options.out, list(entries.values()))
+                write_catalog(options.out, list(entries.values()), project)
     except OutputBusy as exc:
         outcome.failed.append(str(exc))
     return outcome

@@ -50,6 +50,18 @@ def named_entries(raw, parent: Mapping, what: str, problems: Problems):
             yield name, entry
 
 
+def listed_entries(root: Mapping, key: str, item: str, problems: Problems):
+    """The mappings of a section that must be a non-empty list (resources, schools)."""
+    entries = root.get(key)
+    if not isinstance(entries, Sequence) or not entries:
+        problems.error(root.loc_of(key), f"'{key}' must be a list with at least one {item}")
+        return
+    for entry in entries:
+        entry = expect_mapping(entry, entries.loc, f"a {item}", problems)
+        if entry is not None:
+            yield entry
+
+
 def check_keys(mapping: Mapping, required: Iterable[str], optional: Iterable[str], what: str, problems: Problems) -> None:
     required, optional = list(required), list(optional)
     for key in required:

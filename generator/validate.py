@@ -20,7 +20,7 @@ from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
-from .schema import check_keys, date_text, expect_mapping, load_mapping, text, text_list
+from .schema import check_keys, date_text, expect_mapping, listed_entries, load_mapping, text, text_list
 
 SOURCE_LANGUAGE = "en"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -130,15 +130,8 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     allowed_hosts = {h.lower() for h in text_list(root, "allowed_hosts", problems, "resources.yaml")}
     if not allowed_hosts:
         problems.error(root.loc_of("allowed_hosts"), "resources.yaml needs 'allowed_hosts': the web hosts QR codes may point to")
-    entries = root.get("resources")
-    if not isinstance(entries, Sequence):
-        problems.error(root.loc_of("resources"), "'resources' must be a list")
-        return {}
     out: dict[str, Resource] = {}
-    for entry in entries:
-        entry = expect_mapping(entry, entries.loc, "a resource", problems)
-        if entry is None:
-            continue
+    for entry in listed_entries(root, "resources", "resource", problems):
         what = f"resource '{entry.get('id', '?')}'"
         check_keys(entry, ("id", "url", "organisation", "title", "source", "verified_on"), (), what, problems)
         rid = text(entry, "id", problems, what=what)
@@ -211,15 +204,8 @@ def read_schools(path: Path, data_dir: Path, problems: Problems) -> dict[str, Sc
     if root is None:
         return {}
     check_keys(root, ("schools",), (), "schools.yaml", problems)
-    entries = root.get("schools")
-    if not isinstance(entries, Sequence) or not entries:
-        problems.error(root.loc_of("schools"), "'schools' must be a list with at least one school")
-        return {}
     schools: dict[str, School] = {}
-    for entry in entries:
-        entry = expect_mapping(entry, entries.loc, "a school", problems)
-        if entry is None:
-            continue
+    for entry in listed_entries(root, "schools", "school", problems):
         what = f"school '{entry.get('id', '?')}'"
         check_keys(entry, ("id", "name", "source"), ("address", "phone", "logo"), what, problems)
         sid = text(entry, "id", problems, what=what)
