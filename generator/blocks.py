@@ -86,11 +86,27 @@ class BlockContext:
         return self._styles[key]
 
     def paragraph(self, runs: list[tuple[str, bool]], style: ParagraphStyle, bullet: str | None = None) -> Flowable:
-        """The paragraph flowable that suits the script: right-to-left, CJK or plain."""
+        """The paragraph flowable that suits the script: right-to-left, CJK or plain.
+
+        A batch prints the same paragraphs for every school, so a paragraph made from the
+        same text and style is reused: parsed and line-broken once per worker, drawn on
+        each document's own canvas."""
         if self.rtl:
-            return BidiParagraph(runs, style, self.bold_font, bullet)
-        cls = CachedCJKParagraph if self.script.line_break == "cjk" else CachedParagraph
-        return cls(runs_to_markup(runs), style, bulletText=bullet)
+            cls, content = BidiParagraph, tuple(runs)
+        else:
+            cls = CachedCJKParagraph if self.script.line_break == "cjk" else CachedParagraph
+            content = runs_to_markup(runs)
+        key = (cls.__name__, content, style_signature(style), bullet, self.bold_font)
+        paragraph = _PARAGRAPHS.get(key)
+        if paragraph is None:
+            if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
+                _PARAGRAPHS.clear()
+            if cls is BidiParagraph:
+                paragraph = BidiParagraph(list(runs), style, self.bold_font, bullet)
+            else:
+                paragraph = cls(content, style, bulletText=bullet)
+            _PARAGRAPHS[key] = paragraph
+        return paragraph
 
     def alignment(self, align: str) -> int:
         if align == "center":
@@ -99,6 +115,17 @@ class BlockContext:
             return TA_JUSTIFY
         start_is_left = not self.rtl
         return TA_LEFT if (align == "start") == start_is_left else TA_RIGHT
+
+
+MAX_CACHED_PARAGRAPHS = 20_000
+_PARAGRAPHS: dict[tuple, Flowable] = {}
+
+
+def style_signature(style: ParagraphStyle) -> tuple:
+    """Everything of a paragraph style that changes how its text is laid out or drawn."""
+    return tuple(str(getattr(style, name)) for name in (
+        "fontName", "fontSize", "leading", "textColor", "alignment", "spaceBefore", "spaceAfter", "leftIndent",
+        "rightIndent", "bulletIndent", "bulletFontName", "bulletFontSize", "wordWrap", "shaping"))
 
 
 class WrapCache:
