@@ -8,7 +8,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from conftest import LANGUAGES, PAPERS, ROOT
+from conftest import LANGUAGES, PAPERS
 from generator.pipeline import Options, build
 from generator.verify import decode_qr_codes, pdf_facts
 

@@ -4,7 +4,6 @@ left-to-right runs inside, and each paragraph in one font that covers it."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 
 import pypdfium2

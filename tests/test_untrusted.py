@@ -4,7 +4,6 @@ file reads, crashes or lost output."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -78,7 +77,7 @@ def test_hidden_characters_in_a_translation_are_errors(data_copy, char, what):
     es.write_text(es.read_text(encoding="utf-8").replace('doc_title: "', f'doc_title: "{char.encode("unicode_escape").decode()}', 1), encoding="utf-8")
     result = run_cli("check", "--data", str(data_copy))
     assert result.returncode == 2
-    assert f"'doc_title' in es.yaml contains the" in result.stderr and what in result.stderr
+    assert "'doc_title' in es.yaml contains the" in result.stderr and what in result.stderr
 
 
 def test_output_paths_stay_inside_the_output_directory(tmp_path):
