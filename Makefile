@@ -34,7 +34,7 @@ check: $(FONTS)
 
 # The catalog test drives Debian's Chromium with Playwright (never a downloaded browser).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(FONTS) browser
 	$(PY) -m pytest -q
