@@ -22,7 +22,7 @@ from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
 from .model import Project
 from .plan import Job, select
-from .render import PrintOptions, prepare_document, render_job
+from .render import PrintOptions, prepare_document, render_job, texts_by_language
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
 from .verify import pdf_thumbnail, verify_pdf
@@ -129,8 +129,6 @@ def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
         return [(exc.loc, exc.message)]
     except LayoutProblem as exc:
         return [(Loc(layout.path), f"{job.label}: {exc}")]
-    from .render import texts_by_language
-
     texts = texts_by_language(document.root, document.frame_language)
     return [problem for code, text in texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 

@@ -65,6 +65,18 @@ def compiled(layout: Layout) -> jinja2.Template:
     return _environments[key]
 
 
+def status_line(language: Language, source: Language) -> str:
+    """The translation status every footer prints: in the language, and for a draft also in
+    English, so that staff who read only English know what they hand out."""
+    strings = language.strings
+    if language.status == "reviewed":
+        return fill(strings["status_reviewed"], reviewer=language.reviewed_by, date=language.reviewed_on)
+    if language.status == "draft":
+        english = "" if language is source else f" / {source.strings['status_draft']}"
+        return strings["status_draft"] + english
+    return strings["status_source"]
+
+
 def language_context(language: Language) -> dict:
     return {
         "code": language.code,
@@ -95,6 +107,7 @@ def context(project: Project, language: Language, paper: str, fit: str = "normal
         "page": {"width": project.papers[paper].width, "height": project.papers[paper].height},
         "fit": fit,
         "as_of": project.district.get("information_as_of", ""),
+        "status_line": status_line(language, source),
     }
 
 
