@@ -1,15 +1,13 @@
-"""Render, step 2: layout XML (the template's output) -> ReportLab flowables.
+"""Render, step 2: the typed block tree -> ReportLab flowables (text shaped, QR codes as paths).
 
-The vocabulary is small: document, page, header/body/footer regions, and the blocks
-h1, h2, h3, p, list/item, columns/column, box, qr, spacer, rule. Text is always escaped
-before ReportLab parses it; the only inline markup is <b> from the template and **bold**
-from data, both converted here. Nothing else can reach ReportLab's paragraph parser.
+Text arrives as (text, bold) runs and is always escaped before ReportLab parses it; the
+only inline markup that reaches ReportLab is <b>. Flowables are layout objects: they are
+measured by the layout stage and drawn by the draw stage.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -21,21 +19,13 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
+from . import blocktree as bt
+from .blocktree import LayoutProblem
 from .cjk import CJKParagraph
 from .rtl import BidiParagraph
 from .fontmanifest import ScriptFont
-from .layouts import parse_dimension
 from .model import Layout, Style
-from .qr import QRCode, module_size_mm
-
-TEXT_TAGS = {"h1": "h1", "h2": "h2", "h3": "h3", "p": "body"}
-REGIONS = ("header", "body", "footer")
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
-
-
-class LayoutProblem(Exception):
-    """A layout XML or rendering problem; names the block so a designer can find it."""
-
+from .qr import MM, QRCode, module_size_mm
 
 @dataclass
 class BlockContext:
@@ -51,16 +41,16 @@ class BlockContext:
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
     language_context: object = None  # code -> BlockContext, for <lang> blocks in multilingual layouts
 
-    def style(self, name: str, element: ET.Element) -> Style:
+    def style(self, name: str, block: bt.Block) -> Style:
         try:
             return self.styles[name]
         except KeyError:
-            raise LayoutProblem(f"<{element.tag}> uses style '{name}', which {self.layout.name}/layout.yaml does not define") from None
+            raise LayoutProblem(f"{block.describe()} uses style '{name}', which {self.layout.name}/layout.yaml does not define") from None
 
-    def paragraph_style(self, name: str, element: ET.Element, indent: float = 0.0) -> ParagraphStyle:
+    def paragraph_style(self, name: str, block: bt.Block, indent: float = 0.0) -> ParagraphStyle:
         key = f"{name}/{indent}"
         if key not in self._styles:
-            s = self.style(name, element)
+            s = self.style(name, block)
             # ReportLab lets closing CJK punctuation hang past the line end; keep one em
             # free so that the hanging mark stays inside its column instead of the margin.
             hang = s.font_size if self.script.line_break == "cjk" else 0.0
@@ -148,134 +138,60 @@ class CachedCJKParagraph(WrapCache, CJKParagraph):
     pass
 
 
-def parse_layout_xml(text: str) -> ET.Element:
-    """Parse the template's output; a DOCTYPE (entities) is refused outright."""
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        raise LayoutProblem("layout XML must not contain a DOCTYPE or entity declarations")
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        line, col = exc.position
-        snippet = text.splitlines()[line - 1].strip()[:80] if 0 < line <= len(text.splitlines()) else ""
-        raise LayoutProblem(f"the template produced malformed XML at output line {line}, column {col}: {snippet!r}") from None
-    if root.tag != "document":
-        raise LayoutProblem(f"the template's root element must be <document>, not <{root.tag}>")
-    return root
-
-
-def describe(element: ET.Element) -> str:
-    if element.get("id"):
-        return f"<{element.tag} id=\"{element.get('id')}\">"
-    words = " ".join("".join(element.itertext()).split())
-    return f"<{element.tag}> \"{words[:50]}\"" if words else f"<{element.tag}>"
-
-
-def inline_runs(element: ET.Element) -> list[tuple[str, bool]]:
-    """Element text -> (text, bold) runs: <b> from the template, **bold** from data.
-    Template indentation and YAML line breaks become single spaces; a no-break space
-    (French « », before : and ?) is kept, so the line never breaks there."""
-    raw = _data_runs(element.text, False)
-    for child in element:
-        if child.tag != "b" or len(child):
-            raise LayoutProblem(f"{describe(element)} may contain only plain <b> inline, not <{child.tag}> or nested elements")
-        raw += _data_runs(child.text, True) + _data_runs(child.tail, False)
-    runs: list[tuple[str, bool]] = []
-    for value, bold in raw:
-        value = re.sub(r"[ \t\r\n]+", " ", value)
-        if runs and runs[-1][0].endswith(" ") and value.startswith(" "):
-            value = value[1:]
-        if not value:
-            continue
-        if runs and runs[-1][1] == bold:
-            runs[-1] = (runs[-1][0] + value, bold)
-        else:
-            runs.append((value, bold))
-    if runs:
-        runs[0] = (runs[0][0].lstrip(" "), runs[0][1])
-        runs[-1] = (runs[-1][0].rstrip(" "), runs[-1][1])
-    return [(value, bold) for value, bold in runs if value]
-
-
-def inline_markup(element: ET.Element) -> str:
-    """Element text -> ReportLab paragraph markup: all text escaped, only <b> let through."""
-    return runs_to_markup(inline_runs(element))
-
-
-def runs_to_markup(runs: list[tuple[str, bool]]) -> str:
+def runs_to_markup(runs) -> str:
     return "".join(f"<b>{escape(text)}</b>" if bold else escape(text) for text, bold in runs)
 
 
-def _data_runs(value: str | None, bold: bool) -> list[tuple[str, bool]]:
-    """Split data text at **bold** markers; inside a bold element everything is bold."""
-    parts = re.split(r"\*\*(.+?)\*\*", value or "", flags=re.S)
-    return [(part, bold or index % 2 == 1) for index, part in enumerate(parts) if part]
-
-
-def _dimension(element: ET.Element, name: str, default: str | None = None) -> float:
-    raw = element.get(name, default)
-    value = parse_dimension(raw) if raw is not None else None
-    if value is None:
-        raise LayoutProblem(f"{describe(element)} needs {name}= as a size such as 4mm or 10pt (got {raw!r})")
-    return value
-
-
-def build_blocks(parent: ET.Element, ctx: BlockContext) -> list[Flowable]:
+def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowable]:
     flowables: list[Flowable] = []
-    for element in parent:
-        flowable = build_block(element, ctx)
+    for block in blocks:
+        flowable = build_block(block, ctx)
         if flowable is not None:
-            flowable._block = describe(element)
+            flowable._block = block.describe()
             flowables.append(flowable)
     return flowables
 
 
-def build_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
-    tag = element.tag
-    if tag in TEXT_TAGS:
-        runs = inline_runs(element)
-        if not runs:
+def build_block(block: bt.Block, ctx: BlockContext) -> Flowable | None:
+    if isinstance(block, bt.Text):
+        if not block.runs:
             return None  # an empty value: the layout adapts instead of printing a blank line
-        style = ctx.paragraph_style(element.get("style", TEXT_TAGS[tag]), element)
-        if element.get("wrap") == "url":
-            return URLParagraph("".join(text for text, _ in runs), style)
-        return ctx.paragraph(runs, style)
-    if tag == "list":
-        return _list(element, ctx)
-    if tag == "columns":
-        return _columns(element, ctx)
-    if tag == "box":
-        return _box(element, ctx)
-    if tag == "qr":
-        return _qr(element, ctx)
-    if tag == "image":
-        return _image(element, ctx)
-    if tag == "lang":
-        return _language_block(element, ctx)
-    if tag == "spacer":
-        spacer = Spacer(1, _dimension(element, "height"))
-        spacer.grow = _dimension(element, "grow", "0")  # may take up to this much of the spare height
+        style = ctx.paragraph_style(block.style, block)
+        if block.wrap_url:
+            return URLParagraph("".join(text for text, _ in block.runs), style)
+        return ctx.paragraph(list(block.runs), style)
+    if isinstance(block, bt.ListBlock):
+        return _list(block, ctx)
+    if isinstance(block, bt.Columns):
+        return _columns(block, ctx)
+    if isinstance(block, bt.Box):
+        return _box(block, ctx)
+    if isinstance(block, bt.QR):
+        return _qr(block, ctx)
+    if isinstance(block, bt.Image):
+        return _image(block, ctx)
+    if isinstance(block, bt.Lang):
+        return _language_block(block, ctx)
+    if isinstance(block, bt.Spacer):
+        spacer = Spacer(1, block.height)
+        spacer.grow = block.grow  # may take up to this much of the spare height
         return spacer
-    if tag == "rule":
-        style = ctx.style(element.get("style", "rule"), element)
+    if isinstance(block, bt.Rule):
+        style = ctx.style(block.style, block)
         return HRFlowable(width="100%", thickness=style.border_width or 1, color=HexColor(style.color),
                           spaceBefore=style.space_before, spaceAfter=style.space_after)
-    raise LayoutProblem(f"unknown element <{tag}> in the layout XML")
+    raise LayoutProblem(f"{block.describe()} cannot be drawn inside a region")
 
 
-def _list(element: ET.Element, ctx: BlockContext) -> Flowable | None:
-    style_name = element.get("style", "item")
-    bullet = element.get("bullet", "\u2022")
-    size = ctx.style(style_name, element).font_size
+def _list(block: bt.ListBlock, ctx: BlockContext) -> Flowable | None:
+    size = ctx.style(block.style, block).font_size
     # CJK fonts draw the bullet a full em wide; indent by its real width so lines align.
-    indent = max(size * 1.1, stringWidth(bullet, ctx.font, size) + size * 0.45)
+    indent = max(size * 1.1, stringWidth(block.bullet, ctx.font, size) + size * 0.45)
     items = []
-    for item in element:
-        if item.tag != "item":
-            raise LayoutProblem(f"{describe(element)} may contain only <item>, not <{item.tag}>")
-        runs = inline_runs(item)
+    for runs in block.items:
         if runs:
-            style = ctx.paragraph_style(style_name, element, indent=indent)
-            items.append(ctx.paragraph(runs, style, bullet))
+            style = ctx.paragraph_style(block.style, block, indent=indent)
+            items.append(ctx.paragraph(list(runs), style, block.bullet))
     return _table([[items]], ["100%"], _padding(0), ctx) if items else None
 
 
@@ -291,28 +207,23 @@ def _table(rows: list[list], widths: list[str], commands: list[tuple], ctx: Bloc
     return table
 
 
-def _columns(element: ET.Element, ctx: BlockContext) -> Flowable:
-    columns = [c for c in element if c.tag == "column"]
-    if not columns or len(columns) != len(element):
-        raise LayoutProblem(f"{describe(element)} must contain only <column> elements")
-    weights = [float(w) for w in element.get("widths", " ".join("1" for _ in columns)).split()]
-    if len(weights) != len(columns) or min(weights) <= 0:
-        raise LayoutProblem(f"{describe(element)}: widths= must give one positive number per column")
-    gap = _dimension(element, "gap", "0")
-    cells = [build_blocks(c, ctx) for c in columns]
-    widths = [f"{100 * w / sum(weights):.4f}%" for w in weights]
-    if ctx.rtl and element.get("mirror", "yes") == "yes":
+def _columns(block: bt.Columns, ctx: BlockContext) -> Flowable:
+    cells = [build_blocks(column, ctx) for column in block.columns]
+    total = sum(block.weights)
+    widths = [f"{100 * w / total:.4f}%" for w in block.weights]
+    if ctx.rtl and block.mirror:
         cells, widths = cells[::-1], widths[::-1]
-    commands = [("VALIGN", (0, 0), (-1, -1), element.get("valign", "TOP").upper()),
+    gap = block.gap
+    commands = [("VALIGN", (0, 0), (-1, -1), block.valign.upper()),
                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
                 ("LEFTPADDING", (0, 0), (-1, -1), gap / 2), ("RIGHTPADDING", (0, 0), (-1, -1), gap / 2),
                 ("LEFTPADDING", (0, 0), (0, 0), 0), ("RIGHTPADDING", (-1, 0), (-1, 0), 0)]
     return _table([cells], widths, commands, ctx)
 
 
-def _box(element: ET.Element, ctx: BlockContext) -> Flowable:
-    style = ctx.style(element.get("style", "box"), element)
-    content = build_blocks(element, ctx)
+def _box(block: bt.Box, ctx: BlockContext) -> Flowable:
+    style = ctx.style(block.style, block)
+    content = build_blocks(block.children, ctx)
     commands = _padding(style.padding)
     if style.background:
         commands.append(("BACKGROUND", (0, 0), (-1, -1), HexColor(style.background)))
@@ -351,45 +262,40 @@ def safe_image_path(data_dir: Path, src: str) -> Path:
     return path
 
 
-def _image(element: ET.Element, ctx: BlockContext) -> Flowable | None:
-    src = element.get("src", "").strip()
-    if not src:
+def _image(block: bt.Image, ctx: BlockContext) -> Flowable | None:
+    if not block.src:
         return None  # no logo: the layout adapts
-    path = safe_image_path(ctx.data_dir, src)
+    path = safe_image_path(ctx.data_dir, block.src)
     from PIL import Image as PILImage
 
     with PILImage.open(path) as image:
         pixel_width, pixel_height = image.size
-    width = _dimension(element, "width")
-    return Image(str(path), width=width, height=width * pixel_height / pixel_width)
+    return Image(str(path), width=block.width, height=block.width * pixel_height / pixel_width)
 
 
-def _language_block(element: ET.Element, ctx: BlockContext) -> Flowable | None:
+def _language_block(block: bt.Lang, ctx: BlockContext) -> Flowable | None:
     """<lang code="ar">: its blocks in that language's font and direction (bilingual and
     multilingual layouts). QR codes inside still count for verification."""
-    code = element.get("code", "")
-    inner = ctx.language_context(code) if ctx.language_context else None
+    inner = ctx.language_context(block.code) if ctx.language_context else None
     if inner is None:
-        raise LayoutProblem(f"<lang code=\"{code}\"> names a language that data/languages does not have")
+        raise LayoutProblem(f"<lang code=\"{block.code}\"> names a language that data/languages does not have")
     inner.qr_urls = ctx.qr_urls
-    blocks = build_blocks(element, inner)
+    blocks = build_blocks(block.children, inner)
     return _table([[blocks]], ["100%"], _padding(0), inner) if blocks else None
 
 
-def _qr(element: ET.Element, ctx: BlockContext) -> Flowable:
-    resource = element.get("resource", "")
-    if resource not in ctx.urls:
-        raise LayoutProblem(f"{describe(element)} names resource '{resource}', which data/resources.yaml does not define")
-    url = ctx.urls[resource]
-    size = _dimension(element, "size")
-    module = module_size_mm(url, size)
+def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
+    if block.resource not in ctx.urls:
+        raise LayoutProblem(f"{block.describe()} names resource '{block.resource}', which data/resources.yaml does not define")
+    url = ctx.urls[block.resource]
+    module = module_size_mm(url, block.size)
     if module < ctx.layout.min_qr_module_mm:
         raise LayoutProblem(
-            f"QR code for '{resource}' has {module:.2f} mm modules at size {element.get('size')}; "
+            f"QR code for '{block.resource}' has {module:.2f} mm modules at size {block.size / MM:.1f}mm; "
             f"the layout needs at least {ctx.layout.min_qr_module_mm:.2f} mm: make it larger or the URL shorter"
         )
     ctx.qr_urls.append(url)
-    return QRCode(url, size)
+    return QRCode(url, block.size)
 
 
 class URLParagraph(Flowable):

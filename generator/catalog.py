@@ -35,7 +35,9 @@ def language_groups(documents: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (g["lang"] != "en", g["language"].lower()))
 
 
-def catalog_html(documents: list[dict], project) -> str:
+def catalog_html(entries: list, project) -> str:
+    """Manifest entries (ManifestEntry) -> the catalog page."""
+    documents = [entry.as_dict() for entry in entries]
     template = _environment().get_template("catalog.html.j2")
     return template.render(
         district=project.district.get("name", ""),

@@ -21,6 +21,7 @@ def parser() -> argparse.ArgumentParser:
     def data_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, default=ROOT / "data", help="data directory (default: data/)")
         p.add_argument("--layouts", dest="layouts_dir", type=Path, default=ROOT / "layouts", help="layouts directory (default: layouts/)")
+        p.add_argument("--fonts", dest="fonts_dir", type=Path, default=ROOT / "fonts", help="fonts directory with manifest.yaml and build/ (default: fonts/)")
         p.add_argument("--strict", action="store_true", help="treat warnings as failures (for the official run)")
 
     b = commands.add_parser("build", help="render, verify and write PDFs and manifest.json")
@@ -75,6 +76,7 @@ def _options(args) -> Options:
     return Options(
         data=args.data,
         layouts_dir=args.layouts_dir,
+        fonts_dir=args.fonts_dir,
         out=getattr(args, "out", ROOT / "output"),
         layouts=getattr(args, "layouts", []),
         langs=getattr(args, "langs", []),
@@ -156,7 +158,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_list(args) -> int:
-    project, problems = load_project(args.data, args.layouts_dir, ROOT / "fonts")
+    project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
     if project is None:
         report(problems)
         return EXIT_BAD_INPUT
@@ -176,7 +178,7 @@ def cmd_translations(args) -> int:
     from . import translations as tr
     from .write import atomic_write
 
-    project, problems = load_project(args.data, args.layouts_dir, ROOT / "fonts")
+    project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
     if project is None:
         report(problems)
         return EXIT_BAD_INPUT
@@ -236,7 +238,7 @@ def _write_languages(updated, source, args) -> int:
         shutil.copytree(args.data, trial)
         for path, text in texts.items():
             (trial / "languages" / path.name).write_text(text, encoding="utf-8")
-        _, problems = load_project(trial, args.layouts_dir, ROOT / "fonts")
+        _, problems = load_project(trial, args.layouts_dir, args.fonts_dir)
     if problems.errors:
         for problem in problems.sorted():
             if problem.level == "error":

@@ -43,6 +43,7 @@ class FontManifest:
     packages: dict[str, Package]
     families: dict[str, dict[str, FontSource]]
     scripts: dict[str, ScriptFont]
+    build_dir: Path = Path("fonts/build")  # where `make fonts` put the prepared files
 
 
 def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
@@ -53,7 +54,7 @@ def read_font_manifest(path: Path, problems: Problems) -> FontManifest | None:
     packages = _packages(root.get("packages"), root, problems)
     families = _families(root.get("families"), root, packages, problems)
     scripts = _scripts(root.get("scripts"), root, families, problems)
-    return FontManifest(packages, families, scripts)
+    return FontManifest(packages, families, scripts, Path(path).parent / "build")
 
 
 def _packages(raw, root: Mapping, problems: Problems) -> dict[str, Package]:

@@ -12,35 +12,34 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from .fontmanifest import FontManifest, ScriptFont
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD_DIR = ROOT / "fonts" / "build"
 
 
 class FontsNotPrepared(Exception):
     pass
 
 
-def prepared_files() -> dict[str, dict[str, Path]]:
+@lru_cache(maxsize=8)
+def prepared_files(build_dir: Path) -> dict[str, dict[str, Path]]:
     """family -> style -> prepared file, as recorded by `make fonts`."""
-    stamp = BUILD_DIR / "prepared.json"
+    stamp = build_dir / "prepared.json"
     if not stamp.exists():
         raise FontsNotPrepared("fonts are not prepared: run `make fonts` (or `make`) first")
     families = json.loads(stamp.read_text())["families"]
-    return {family: {style: BUILD_DIR / f["file"] for style, f in styles.items()} for family, styles in families.items()}
+    return {family: {style: build_dir / f["file"] for style, f in styles.items()} for family, styles in families.items()}
 
 
 def font_files_for(manifest: FontManifest, script: str) -> list[Path]:
     family = manifest.scripts[script].family
-    files = prepared_files().get(family)
+    files = prepared_files(manifest.build_dir).get(family)
     if not files:
         raise FontsNotPrepared(f"font family '{family}' is not prepared: run `make fonts`")
     return [files["regular"], files["bold"]]
 
 
 @lru_cache(maxsize=None)
-def register_family(family: str) -> tuple[str, str]:
+def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     """Register regular + bold under the family name so that <b> picks the bold face."""
-    files = prepared_files()[family]
+    files = prepared_files(build_dir)[family]
     regular, bold = family, f"{family}-bold"
     pdfmetrics.registerFont(TTFont(regular, str(files["regular"])))
     pdfmetrics.registerFont(TTFont(bold, str(files["bold"])))
@@ -53,5 +52,5 @@ def register_family(family: str) -> tuple[str, str]:
 
 def script_font(manifest: FontManifest, script: str) -> tuple[ScriptFont, str, str]:
     info = manifest.scripts[script]
-    regular, bold = register_family(info.family)
+    regular, bold = register_family(info.family, manifest.build_dir)
     return info, regular, bold

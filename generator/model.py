@@ -98,4 +98,20 @@ class Project:
     papers: dict[str, Paper]
     fonts: FontManifest
     schools: dict[str, School] = field(default_factory=dict)
-    inputs_digest: dict[str, str] = field(default_factory=dict)  # input name -> sha256
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """--bleed adds a bleed area and crop marks for print shops; --grayscale prints pure
+    black on white, with no tints that vanish on an office printer."""
+
+    bleed: bool = False
+    grayscale: bool = False
+
+    def suffix(self) -> str:
+        """The file-name mark of a print variant: '', '-bleed', '-gray' or '-bleed-gray'."""
+        return "".join(part for flag, part in ((self.bleed, "-bleed"), (self.grayscale, "-gray")) if flag)
+
+    @property
+    def name(self) -> str:
+        return self.suffix().strip("-") or "plain"

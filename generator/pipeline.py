@@ -12,20 +12,23 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from .blocks import LayoutProblem
+from .blocktree import LayoutProblem
 from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
-from .model import Project
+from .layout import lay_out
+from .manifest import ManifestEntry, Verified
+from .model import PrintOptions, Project
 from .plan import Job, select
-from .render import PrintOptions, prepare_document, render_job, texts_by_language
+from .render import Rendered, render_job
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
-from .verify import pdf_thumbnail, verify_pdf
+from .verify import decode_qr_codes, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,11 +56,15 @@ class Options:
     def print_options(self) -> PrintOptions:
         return PrintOptions(self.bleed, self.grayscale)
 
+    @property
+    def fonts_manifest(self) -> Path:
+        return self.fonts_dir / "manifest.yaml"
+
 
 @dataclass
 class Outcome:
     problems: Problems
-    built: list[dict] = field(default_factory=list)
+    built: list[ManifestEntry] = field(default_factory=list)
     up_to_date: int = 0
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -74,7 +81,7 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
         return None, [], problems
     papers = None if all_papers else [options.paper]
     schools = sorted(project.schools) if options.all else options.schools
-    jobs = select(project, options.layouts, options.langs, papers, schools, problems, options.print_options.suffix())
+    jobs = select(project, options.layouts, options.langs, papers, schools, problems, options.print_options)
     if options.strict:
         refuse_drafts(project, jobs, problems)
         refuse_unverified_links(project, problems)
@@ -83,7 +90,7 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
 
 def refuse_drafts(project: Project, jobs: list[Job], problems: Problems) -> None:
     """The official run prints only translations a qualified translator has reviewed."""
-    for code in sorted({code for job in jobs for code in (job.languages or (job.lang,))}):
+    for code in sorted({code for job in jobs for code in job.languages}):
         language = project.languages[code]
         if language.status == "draft":
             problems.error(
@@ -103,16 +110,17 @@ def refuse_unverified_links(project: Project, problems: Problems, today: date | 
 
 
 def check_documents(project: Project, jobs: list[Job], problems: Problems) -> None:
-    """Template, layout XML and glyph coverage for every job, without making any PDF."""
+    """Everything `build` does before drawing, for every job: template, vocabulary, layout
+    (every overflow is found here) and glyph coverage, without making any PDF."""
     for job in jobs:
         for problem in document_problems(project, job):
             problems.error(*problem)
 
 
 def job_languages(project: Project, job: Job):
-    """The language a job's page is in, and for a multilingual page all of its languages."""
-    if job.lang == "mul":
-        return project.languages["en"], [project.languages[code] for code in job.languages]
+    """The language a job's page is framed in, and for a page in several languages all of them."""
+    if job.page_languages:
+        return project.languages["en"], [project.languages[code] for code in job.page_languages]
     return project.languages[job.lang], None
 
 
@@ -121,16 +129,14 @@ def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
     language, page_languages = job_languages(project, job)
     try:
         font_files_for(project.fonts, language.script)
-        for fit, styles in layout.fits:
-            document = prepare_document(project, layout, language, job.paper, fit, styles, school, PrintOptions(), page_languages)
+        laid_out = lay_out(project, layout, language, job.paper, school, job.print, page_languages)
     except FontsNotPrepared as exc:
-        return [(Loc(str(project.data_dir.parent / "fonts" / "manifest.yaml")), str(exc))]
+        return [(Loc(str(project.fonts.build_dir.parent / "manifest.yaml")), str(exc))]
     except TemplateProblem as exc:
-        return [(exc.loc, exc.message)]
+        return [(exc.loc, f"{job.label}: {exc.message}")]
     except LayoutProblem as exc:
-        return [(Loc(layout.path), f"{job.label}: {exc}")]
-    texts = texts_by_language(document.root, document.frame_language)
-    return [problem for code, text in texts.items() for problem in glyph_problems(project, project.languages[code], text)]
+        return [(Loc(str(layout.directory / layout.template_name)), f"{job.label}: {exc}")]
+    return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 
 
 def glyph_problems(project: Project, language, text: str) -> list[tuple[Loc, str]]:
@@ -150,7 +156,7 @@ class JobResult:
     job: Job
     pdf: bytes | None = None
     thumbnail: bytes | None = None
-    entry: dict | None = None
+    entry: ManifestEntry | None = None
     error: str = ""
     peak_rss_kb: int = 0  # of the process that ran the job, for the benchmark
 
@@ -158,83 +164,86 @@ class JobResult:
 _worker: dict = {}
 
 
-def _init_worker(options: Options) -> None:
-    project, _ = load_project(options.data, options.layouts_dir, options.fonts_dir)
+def _init_worker(project: Project) -> None:
+    """A worker receives the project that was validated, planned and hashed: it never reads
+    the data again, so an edit during a run cannot make a document disagree with its hash."""
     _worker.clear()
-    _worker.update(project=project, fully_verified={})
+    _worker.update(project=project, decoded={})
 
 
 def _run_in_worker(job: Job) -> JobResult:
     import resource
 
-    result = run_job(_worker["project"], job, _worker["fully_verified"])
+    result = run_job(_worker["project"], job, _worker["decoded"])
     result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
 
 
-def run_job(project: Project, job: Job, fully_verified: dict) -> JobResult:
-    """Render and verify one job. Never raises for a problem of the job's own."""
+def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
+    """Render and verify one job. Never raises for a problem of the job's own.
+    `decoded` maps the fingerprint of each QR drawing already decoded to the document it
+    was decoded in (per worker)."""
     try:
         layout = project.layouts[job.layout]
         language, page_languages = job_languages(project, job)
-        print_options = PrintOptions(bleed="-bleed" in job.variant, grayscale="-gray" in job.variant)
-        result = render_job(project, layout, language, job.paper, project.schools[job.school], print_options, page_languages)
+        result = render_job(project, layout, language, job.paper, project.schools[job.school], job.print, page_languages)
         for code, text in result.texts.items():
             for loc, message in glyph_problems(project, project.languages[code], text):
                 return JobResult(job, error=f"{loc}: {message}")
-        # Parsing the PDF back and decoding its QR codes from a rendering is the slow check:
-        # it is done once per kind of page (same layout, paper, fit and language, so the same
-        # drawing of the codes) in each worker; the same kind gives the thumbnail too.
-        kind = (job.layout, job.paper, result.fit, job.lang)
-        if kind not in fully_verified:
-            faults = verify_pdf(result.pdf, pages=layout.pages, lang=result.lang_tag, qr_urls=result.qr_urls)
-            if faults:
-                return JobResult(job, error="; ".join(faults))
-            fully_verified[kind] = pdf_thumbnail(result.pdf)
-        elif result.pages != layout.pages:
-            return JobResult(job, error=f"has {result.pages} pages; the layout must fill exactly {layout.pages}")
-        return JobResult(job, result.pdf, fully_verified[kind], manifest_entry(project, job, result))
+        verified, faults = verify_document(job, result, layout.pages, decoded)
+        if faults:
+            return JobResult(job, error="; ".join(faults))
+        return JobResult(job, result.pdf, pdf_thumbnail(result.pdf), manifest_entry(project, job, result, verified))
     except (LayoutProblem, TemplateProblem) as exc:
         return JobResult(job, error=str(exc))
     except Exception as exc:  # a bug must not stop the batch; it is reported with the job
         return JobResult(job, error=f"internal error ({type(exc).__name__}: {exc}); please report it")
 
 
-def manifest_entry(project: Project, job: Job, result) -> dict:
+def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str]) -> tuple[Verified | None, list[str]]:
+    """Read this document back: pages, /Lang, title, fonts. Its QR codes are decoded from a
+    150 dpi rendering, unless every code's drawing (its exact operators and position) is
+    byte-identical to one already decoded in another document; then that document is named."""
+    facts = pdf_facts(result.pdf)
+    faults = verify_facts(facts, pages=pages, lang=result.lang_tag)
+    drawn = sorted(url for url, _ in result.qr_drawings)
+    if drawn != sorted(result.qr_urls):
+        faults.append(f"the page draws QR codes for {drawn}, the layout placed {sorted(result.qr_urls)}")
+    if faults:
+        return None, faults
+    sources = {decoded.get(fingerprint) for _, fingerprint in result.qr_drawings}
+    if result.qr_drawings and None not in sources:
+        qr = "identical-to " + sorted(sources)[0]
+    else:
+        found = Counter(decode_qr_codes(result.pdf))
+        if found != Counter(result.qr_urls):
+            missing, extra = sorted((Counter(result.qr_urls) - found).elements()), sorted((found - Counter(result.qr_urls)).elements())
+            return None, [f"QR codes do not decode as expected at 150 dpi (missing: {missing}, unexpected: {extra})"]
+        for _, fingerprint in result.qr_drawings:
+            decoded.setdefault(fingerprint, job.output)
+        qr = "decoded" if result.qr_drawings else "none on the page"
+    fonts = f"all embedded ({len(facts['fonts'])})"
+    return Verified(facts["pages"], facts["lang"], facts["title"], fonts, qr), []
+
+
+def manifest_entry(project: Project, job: Job, result: Rendered, verified: Verified) -> ManifestEntry:
     language, page_languages = job_languages(project, job)
     if page_languages:
-        names = {"language": "Multilingual", "endonym": " · ".join(l.endonym for l in page_languages), "direction": "ltr",
-                 "languages": list(job.languages), "search": " ".join(f"{l.name_en} {l.endonym} {l.code}" for l in page_languages)}
         statuses = {l.status for l in page_languages}
         status = "draft" if "draft" in statuses else ("reviewed" if "reviewed" in statuses else "source")
+        name, endonym = "Multilingual", " · ".join(l.endonym for l in page_languages)
+        search = " ".join(f"{l.name_en} {l.endonym} {l.code}" for l in page_languages)
+        direction = "ltr"
     else:
-        names, status = {}, language.status
-    entry = {
-        "path": job.output,
-        "school": job.school,
-        "school_name": project.schools[job.school].name,
-        "layout": job.layout,
-        "lang": job.lang,
-        "language": language.name_en,
-        "endonym": language.endonym,
-        "direction": language.direction,
-        "paper": job.paper,
-        "pages": result.pages,
-        "bytes": len(result.pdf),
-        "sha256": hashlib.sha256(result.pdf).hexdigest(),
-        "qr": result.qr_urls,
-        "translation_status": status,
-        "reviewed_by": language.reviewed_by,
-        "reviewed_on": language.reviewed_on,
-        "title": result.title,
-        "fit": result.fit,
-        "variant": job.variant.strip("-"),
-        "input_hash": job.input_hash,
-        "thumbnail": thumbnail_path(job.output),
-        "warnings": [],
-    }
-    entry.update(names)
-    return entry
+        status, name, endonym, search, direction = language.status, language.name_en, language.endonym, "", language.direction
+    return ManifestEntry(
+        path=job.output, school=job.school, school_name=project.schools[job.school].name, layout=job.layout,
+        lang=job.lang, language=name, endonym=endonym, direction=direction, paper=job.paper, variant=job.print.name,
+        pages=result.pages, bytes=len(result.pdf), sha256=hashlib.sha256(result.pdf).hexdigest(), qr=tuple(result.qr_urls),
+        translation_status=status, reviewed_by=language.reviewed_by, reviewed_on=language.reviewed_on,
+        title=result.title, fit=result.fit, input_hash=job.input_hash, thumbnail=thumbnail_path(job.output),
+        verified=verified, languages=job.page_languages, search=search,
+    )
 
 
 def thumbnail_path(output: str) -> str:
@@ -248,12 +257,12 @@ def build(options: Options, log=print, progress=None) -> Outcome:
     outcome = Outcome(problems)
     if project is None or problems.errors or (options.strict and problems.warnings):
         return outcome
-    old = {entry["path"]: entry for entry in read_manifest(options.out)}
+    old = {entry.path: entry for entry in read_manifest(options.out)}
     todo = [job for job in jobs if options.force or not up_to_date(options.out, job, old.get(job.output))]
     outcome.up_to_date = len(jobs) - len(todo)
     try:
         with output_lock(options.out):
-            entries = {path: dict(entry) for path, entry in old.items()}
+            entries = dict(old)
             for result in _run(options, project, todo, progress):
                 outcome.worker_peak_rss_kb = max(outcome.worker_peak_rss_kb, result.peak_rss_kb)
                 if result.error:
@@ -261,20 +270,15 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                     continue
                 atomic_write(inside(options.out, result.job.output), result.pdf)
                 atomic_write(inside(options.out, thumbnail_path(result.job.output)), result.thumbnail)
-                result.entry["warnings"] = document_warnings(project, result.job, problems)
                 entries[result.job.output] = result.entry
                 outcome.built.append(result.entry)
                 log(f"built {result.job.output}")
-            for job in jobs:  # refresh warnings of documents that were up to date
+            for job in jobs:  # warnings of this run, for documents built now or up to date
                 if job.output in entries:
-                    entries[job.output]["warnings"] = document_warnings(project, job, problems)
+                    entries[job.output] = entries[job.output].with_warnings(document_warnings(project, job, problems))
+            outcome.built = [entries[e.path] for e in outcome.built]
             if options.all:
-                # Only within the selection: `--all --layout poster` must not touch handouts.
-                planned = {job.output for job in jobs}
-                in_scope = {path for path, entry in entries.items()
-                            if (not options.layouts or entry["layout"] in options.layouts)
-                            and (not options.langs or entry["lang"] in options.langs)}
-                for path in sorted(in_scope - planned):
+                for path in sorted(no_longer_made(entries.values(), jobs, options)):
                     remove_output(options.out, path, thumbnail_path(path))
                     outcome.removed.append(path)
                     del entries[path]
@@ -286,12 +290,25 @@ def build(options: Options, log=print, progress=None) -> Outcome:
     return outcome
 
 
-def up_to_date(out: Path, job: Job, entry: dict | None) -> bool:
-    if not entry or entry.get("input_hash") != job.input_hash:
+def no_longer_made(entries, jobs: list[Job], options: Options) -> set[str]:
+    """Outputs within this run's selection that no job makes any more. Only within the
+    selection: `--all --layout poster` must not touch handouts, and a print variant
+    (plain, -bleed, -gray) is its own set of outputs that only a run of it may remove."""
+    planned = {job.output for job in jobs}
+    variant = options.print_options.name
+    in_scope = {entry.path for entry in entries
+                if entry.variant == variant
+                and (not options.layouts or entry.layout in options.layouts)
+                and (not options.langs or entry.lang in options.langs)}
+    return in_scope - planned
+
+
+def up_to_date(out: Path, job: Job, entry: ManifestEntry | None) -> bool:
+    if entry is None or entry.input_hash != job.input_hash:
         return False
     try:
-        return (out / job.output).stat().st_size == entry.get("bytes") and (out / entry["thumbnail"]).is_file()
-    except (OSError, KeyError):
+        return (out / job.output).stat().st_size == entry.bytes and (out / entry.thumbnail).is_file()
+    except OSError:
         return False
 
 
@@ -301,12 +318,12 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
     bar = progress(len(jobs)) if progress and jobs else None
     try:
         if workers == 1:
-            verified: dict = {}
+            decoded: dict[str, str] = {}
             for job in jobs:
-                yield run_job(project, job, verified)
+                yield run_job(project, job, decoded)
                 bar and bar.update(1)
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(options,)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project,)) as pool:
             futures = [pool.submit(_run_in_worker, job) for job in jobs]
             for future in as_completed(futures):
                 yield future.result()
@@ -317,8 +334,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
     """Warnings about what this document prints: its language files and the QR targets."""
-    codes = job.languages or (job.lang,)
-    relevant = {project.languages[code].path for code in codes} | {str(project.data_dir / "resources.yaml")}
+    relevant = {project.languages[code].path for code in job.languages} | {str(project.data_dir / "resources.yaml")}
     return sorted({p.message for p in problems.warnings if p.loc.path in relevant})
 
 

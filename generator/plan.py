@@ -12,27 +12,73 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
 from . import __version__
 from .errors import Loc, Problems
-from .model import Language, Layout, Project, School
+from .model import Language, Layout, PrintOptions, Project, School
+
+GENERATOR_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class Job:
+    """One document to make: a school's copy of a layout, in a language, on a paper."""
+
     school: str
     layout: str
-    lang: str
+    lang: str  # the page's BCP 47 language tag ("mul" for a page in several languages)
     paper: str
     output: str  # relative to the output directory
     input_hash: str
-    variant: str = ""  # "-bleed", "-gray": print options, also in the file name
-    languages: tuple[str, ...] = ()  # for a page in several languages (lang "mul")
+    print: PrintOptions = PrintOptions()
+    page_languages: tuple[str, ...] = ()  # the languages of a page that holds several
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language whose strings the page prints."""
+        return self.page_languages or (self.lang,)
 
     @property
     def label(self) -> str:
-        return f"{self.school}/{self.layout}/{self.lang}/{self.paper}"
+        variant = "" if self.print == PrintOptions() else f" ({self.print.name})"
+        return f"{self.school}/{self.layout}/{self.lang}/{self.paper}{variant}"
+
+
+@dataclass(frozen=True)
+class InputDigests:
+    """sha256 of everything that feeds documents, taken from the validated values the
+    render stage uses (never from the files again), so hashes and content cannot disagree."""
+
+    generator: str
+    fonts: str
+    shared: str  # district, resources, organisations, papers
+    layouts: dict[str, str]
+    languages: dict[str, str]
+
+
+def _sha(value) -> str:
+    return hashlib.sha256(repr(value).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def generator_digest() -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(GENERATOR_DIR.rglob("*.py")))).hexdigest()
+
+
+def digest_inputs(project: Project) -> InputDigests:
+    stamp = project.fonts.build_dir / "prepared.json"
+    fonts = hashlib.sha256(stamp.read_bytes()).hexdigest() if stamp.exists() else "unprepared"
+    shared = _sha((sorted(project.district.items(), key=str), sorted(project.resources.items()),
+                   sorted(project.organisations.items(), key=str), sorted(project.papers.items())))
+    layouts = {name: _sha((layout.template_source, layout.styles, layout.fits, layout.papers, layout.pages,
+                           layout.min_qr_module_mm, layout.design_paper, layout.language_mode, layout.page_languages))
+               for name, layout in project.layouts.items()}
+    languages = {code: _sha(replace(language, string_locs={}, path=""))
+                 for code, language in project.languages.items()}
+    return InputDigests(generator_digest(), fonts, shared, layouts, languages)
 
 
 def slug(value: str) -> str:
@@ -41,34 +87,31 @@ def slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
 
 
-def output_name(school: School, layout: Layout, language: Language, paper: str, variant: str = "") -> str:
+def output_name(school: School, layout: Layout, language: Language, paper: str, options: PrintOptions) -> str:
     # Staff look for a language by name: "<school>/handout/letter/es_spanish.pdf".
     code = re.sub(r"[^A-Za-z0-9-]", "", language.code)
-    return f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/{code}_{slug(language.name_en)}{variant}.pdf"
+    return f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/{code}_{slug(language.name_en)}{options.suffix()}.pdf"
 
 
-SHARED_INPUTS = ("generator", "data/district.yaml", "data/resources.yaml", "data/organisations.yaml", "layouts/papers.yaml", "fonts")
-
-
-def job_hash(project: Project, school: School, layout: Layout, language: Language, paper: str, variant: str = "",
-             languages: tuple[str, ...] = ()) -> str:
-    digests = project.inputs_digest
+def job_hash(digests: InputDigests, school: School, layout: Layout, languages: tuple[str, ...], paper: str,
+             options: PrintOptions) -> str:
     feed = {
-        "page_languages": [digests.get(f"language:{code}", "") for code in languages],
         "version": __version__,
-        "shared": [digests.get(name, "") for name in SHARED_INPUTS],
-        "layout": digests.get(f"layout:{layout.name}", ""),
-        "language": digests.get(f"language:{language.code}", ""),
-        "source": digests.get("language:en", ""),
+        "generator": digests.generator,
+        "fonts": digests.fonts,
+        "shared": digests.shared,
+        "layout": digests.layouts[layout.name],
+        "languages": [digests.languages[code] for code in languages],
+        "source": digests.languages["en"],  # footers and bilingual pages print English too
         "school": asdict(school),
         "paper": paper,
-        "variant": variant,
+        "print": asdict(options),
     }
     return hashlib.sha256(json.dumps(feed, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def select(project: Project, layouts: list[str], langs: list[str], papers: list[str] | None, schools: list[str],
-           problems: Problems, variant: str = "") -> list[Job]:
+           problems: Problems, options: PrintOptions = PrintOptions()) -> list[Job]:
     """Expand the selection into jobs; unknown names are errors listing what exists.
     `papers` None means every paper each layout is made for."""
     cli = Loc("command line", 0, 0)
@@ -79,6 +122,7 @@ def select(project: Project, layouts: list[str], langs: list[str], papers: list[
                 problems.error(cli, f"unknown {kind} '{name}'; available: {', '.join(sorted(known))}")
     if problems.errors:
         return []
+    digests = digest_inputs(project)
     jobs = []
     for school_id in schools or [next(iter(project.schools))]:
         school = project.schools[school_id]
@@ -91,19 +135,19 @@ def select(project: Project, layouts: list[str], langs: list[str], papers: list[
                         problems.error(cli, f"layout '{name}' is not made for paper '{paper}' (it supports {', '.join(layout.papers)})")
                     continue
                 if layout.language_mode == "together":
-                    jobs += _together_job(project, school, layout, paper, langs, variant, problems)
+                    jobs += _together_job(project, digests, school, layout, paper, langs, options, problems)
                     continue
                 for code in langs or sorted(project.languages):
                     if code == "en" and layout.language_mode == "each-but-english":
                         continue  # the English half is on every page already
                     language = project.languages[code]
-                    jobs.append(Job(school_id, name, code, paper, output_name(school, layout, language, paper, variant),
-                                    job_hash(project, school, layout, language, paper, variant), variant))
+                    jobs.append(Job(school_id, name, code, paper, output_name(school, layout, language, paper, options),
+                                    job_hash(digests, school, layout, (code,), paper, options), options))
     return jobs
 
 
-def _together_job(project: Project, school: School, layout: Layout, paper: str, langs: list[str], variant: str,
-                  problems: Problems) -> list[Job]:
+def _together_job(project: Project, digests: InputDigests, school: School, layout: Layout, paper: str, langs: list[str],
+                  options: PrintOptions, problems: Problems) -> list[Job]:
     """One page in several languages: those named with --lang, else the layout's own list."""
     codes = tuple(langs) if langs else layout.page_languages
     unknown = [code for code in codes if code not in project.languages]
@@ -111,6 +155,5 @@ def _together_job(project: Project, school: School, layout: Layout, paper: str, 
         why = f"unknown languages {unknown}" if unknown else f"{len(codes)} languages (1 to {layout.max_languages} fit)"
         problems.error(Loc(layout.path), f"layout '{layout.name}': {why}; set page_languages in layout.yaml or use --lang")
         return []
-    english = project.languages["en"]
-    output = f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/mul_{'-'.join(codes)}{variant}.pdf"
-    return [Job(school.id, layout.name, "mul", paper, output, job_hash(project, school, layout, english, paper, variant, codes), variant, codes)]
+    output = f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/mul_{'-'.join(codes)}{options.suffix()}.pdf"
+    return [Job(school.id, layout.name, "mul", paper, output, job_hash(digests, school, layout, codes, paper, options), options, codes)]

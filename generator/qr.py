@@ -9,6 +9,8 @@ from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import black
 from reportlab.platypus import Flowable
 
+from .rlprivate import code_length, drawing_fingerprint
+
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 MM = 72 / 25.4
 
@@ -42,6 +44,7 @@ class QRCode(Flowable):
         n = len(self.matrix)
         module = self.size / n
         canvas = self.canv
+        start = code_length(canvas)
         canvas.saveState()
         canvas.setFillColor(black)
         path = canvas.beginPath()
@@ -58,3 +61,6 @@ class QRCode(Flowable):
                 path.rect(start * module, y, (col - start) * module, module)
         canvas.drawPath(path, stroke=0, fill=1)
         canvas.restoreState()
+        log = getattr(canvas, "qr_drawings", None)
+        if log is not None:  # the draw stage collects what each code drew, for verification
+            log.append((self.url, drawing_fingerprint(canvas, start)))

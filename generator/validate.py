@@ -63,31 +63,8 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         papers=papers,
         fonts=fonts,
         schools=schools,
-        inputs_digest=digest_inputs(data_dir, layouts_dir, fonts_dir, languages, layouts),
     )
     return project, problems
-
-
-def digest_inputs(data_dir: Path, layouts_dir: Path, fonts_dir: Path, languages: dict, layouts: dict) -> dict[str, str]:
-    """sha256 of each input, read once, so a job's hash changes when anything it reads changes."""
-    digests = {}
-    for name in ("district.yaml", "resources.yaml", "organisations.yaml"):
-        digests[f"data/{name}"] = _sha256(data_dir / name)
-    digests["layouts/papers.yaml"] = _sha256(layouts_dir / "papers.yaml")
-    stamp = fonts_dir / "build" / "prepared.json"
-    digests["fonts"] = _sha256(stamp) if stamp.exists() else "unprepared"
-    code = Path(__file__).resolve().parent
-    digests["generator"] = hashlib.sha256(b"".join(_sha256(p).encode() for p in sorted(code.glob("*.py")))).hexdigest()
-    for code_name, language in languages.items():
-        digests[f"language:{code_name}"] = _sha256(Path(language.path))
-    for name, layout in layouts.items():
-        files = sorted(p for p in layout.directory.iterdir() if p.is_file())
-        digests[f"layout:{name}"] = hashlib.sha256(b"".join(_sha256(p).encode() for p in files)).hexdigest()
-    return digests
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- district and organisations -------------------------------------------------------

@@ -57,8 +57,8 @@ def decode_qr_codes(pdf: bytes, dpi: int = QR_CHECK_DPI) -> list[str]:
         document.close()
 
 
-def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str], decode_qr: bool = True) -> list[str]:
-    facts = pdf_facts(pdf)
+def verify_facts(facts: dict, *, pages: int, lang: str) -> list[str]:
+    """What the PDF itself says, against what the layout and language require."""
     problems = []
     if facts["pages"] != pages:
         problems.append(f"has {facts['pages']} pages; the layout must fill exactly {pages}")
@@ -69,6 +69,11 @@ def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str], decode_
     for name, (base, embedded) in facts["fonts"].items():
         if not embedded:
             problems.append(f"font {base or name} is not embedded")
+    return problems
+
+
+def verify_pdf(pdf: bytes, *, pages: int, lang: str, qr_urls: list[str], decode_qr: bool = True) -> list[str]:
+    problems = verify_facts(pdf_facts(pdf), pages=pages, lang=lang)
     if not decode_qr:
         return problems
     decoded = Counter(decode_qr_codes(pdf))

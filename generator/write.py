@@ -14,6 +14,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .manifest import ManifestEntry
+
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 
@@ -70,23 +72,26 @@ def inside(out_dir: Path, relative: str) -> Path:
     return target
 
 
-ENTRY_KEYS = {"path", "school", "school_name", "layout", "lang", "language", "endonym", "paper", "bytes",
-              "sha256", "translation_status", "input_hash", "thumbnail"}
-
-
-def read_manifest(out_dir: Path) -> list[dict]:
+def read_manifest(out_dir: Path) -> list[ManifestEntry]:
     """Entries of the existing manifest; unreadable ones (an older format) are ignored,
     which only means their documents are built again."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return [d for d in data.get("documents", []) if isinstance(d, dict) and ENTRY_KEYS <= d.keys()]
+        raw = data.get("documents", [])
     except (OSError, ValueError, AttributeError):
         return []
+    entries = [ManifestEntry.from_dict(d) for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+    return [entry for entry in entries if entry is not None]
 
 
-def write_manifest(out_dir: Path, entries: list[dict]) -> Path:
+def existing(out_dir: Path, entries: list[ManifestEntry]) -> list[ManifestEntry]:
+    """The entries whose file is in the output directory, by path."""
+    return sorted((e for e in entries if (out_dir / e.path).is_file()), key=lambda e: e.path)
+
+
+def write_manifest(out_dir: Path, entries: list[ManifestEntry]) -> Path:
     """The manifest lists every document in the output directory whose file exists."""
-    documents = sorted((d for d in entries if (out_dir / d["path"]).is_file()), key=lambda d: d["path"])
+    documents = [entry.as_dict() for entry in existing(out_dir, entries)]
     body = json.dumps({"documents": documents}, indent=2, ensure_ascii=False) + "\n"
     path = out_dir / MANIFEST
     atomic_write(path, body.encode("utf-8"))
@@ -104,10 +109,9 @@ def remove_output(out_dir: Path, *relative: str) -> None:
             parent = parent.parent
 
 
-def write_catalog(out_dir: Path, entries: list[dict], project) -> Path:
+def write_catalog(out_dir: Path, entries: list[ManifestEntry], project) -> Path:
     from .catalog import catalog_html
 
-    documents = sorted((d for d in entries if (out_dir / d["path"]).is_file()), key=lambda d: d["path"])
     path = out_dir / "index.html"
-    atomic_write(path, catalog_html(documents, project).encode("utf-8"))
+    atomic_write(path, catalog_html(existing(out_dir, entries), project).encode("utf-8"))
     return path

@@ -34,7 +34,7 @@ def built(tmp_path_factory):
     for paper in PAPERS:
         outcome = build(Options(out=out, paper=paper, layouts=["handout"]), log=lambda *_: None)
         assert not outcome.failed, outcome.failed
-        documents += outcome.built
+        documents += [entry.as_dict() for entry in outcome.built]
     return out, {(d["lang"], d["paper"]): d for d in documents}
 
 

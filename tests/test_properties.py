@@ -64,7 +64,7 @@ def test_any_string_in_a_translation_builds_or_gets_a_clear_error(workspace, key
 
     if outcome.built:
         assert not outcome.problems.errors
-        pdf = (out / outcome.built[0]["path"]).read_bytes()
+        pdf = (out / outcome.built[0].path).read_bytes()
         assert pdf.startswith(b"%PDF-")
     else:
         reasons = [str(p) for p in outcome.problems.errors] + outcome.failed

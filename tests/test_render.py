@@ -9,7 +9,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from generator.blocks import LayoutProblem, inline_markup, inline_runs, parse_layout_xml
+from generator.blocks import LayoutProblem, runs_to_markup
+from generator.blocktree import parse_tree
 from generator.qr import module_size_mm, qr_matrix
 from generator.render import render_job
 from generator.verify import verify_pdf
@@ -44,9 +45,13 @@ def test_markup_in_a_translation_prints_as_literal_text(project, tmp_path):
     assert not os.path.exists("/tmp/pwned")
 
 
+def first_block(xml: str):
+    return parse_tree(f"<document><page><body>{xml}</body></page></document>").pages[0].regions[0][1][0]
+
+
 def test_bold_markup_from_data_becomes_bold_and_nothing_else():
-    element = parse_layout_xml("<document><p>a **b** &lt;i&gt;c&lt;/i&gt; <b>d</b></p></document>")[0]
-    assert inline_markup(element) == "a <b>b</b> &lt;i&gt;c&lt;/i&gt; <b>d</b>"
+    block = first_block("<p>a **b** &lt;i&gt;c&lt;/i&gt; <b>d</b></p>")
+    assert runs_to_markup(block.runs) == "a <b>b</b> &lt;i&gt;c&lt;/i&gt; <b>d</b>"
 
 
 def test_overflowing_text_fails_naming_the_region_and_block(project):
@@ -99,7 +104,7 @@ def test_urls_wrap_only_after_separators(project, width):
     from generator.blocks import URLParagraph
     from generator.fonts import register_family
 
-    regular, _ = register_family("noto-sans")
+    regular, _ = register_family("noto-sans", project.fonts.build_dir)
     url = "https://www.aclu.org/know-your-rights/immigrants-rights"
     lines = URLParagraph(url, ParagraphStyle("u", fontName=regular, fontSize=9))._lines(width)
     assert "".join(lines) == url
@@ -110,14 +115,14 @@ def test_chinese_lines_never_start_with_a_closing_mark_or_cut_a_number(project):
     from reportlab.lib.textsplit import ALL_CANNOT_START
 
     from generator.blocks import BlockContext
-    from generator.render import block_context
+    from generator.layout import block_context
 
     language = project.languages["zh-Hant"]
     ctx: BlockContext = block_context(project, project.layouts["handout"], language)
     text = "您可以說：「我選擇保持沉默。」請撥打 800-421-3481 聯絡。" * 3
-    element = parse_layout_xml(f"<document><p>{text}</p></document>")[0]
+    block = first_block(f"<p>{text}</p>")
     for width in range(90, 260, 7):
-        paragraph = ctx.paragraph(inline_runs(element), ctx.paragraph_style("body", element))
+        paragraph = ctx.paragraph(list(block.runs), ctx.paragraph_style("body", block))
         paragraph.wrap(width, 1000)
         lines = ["".join(w.text for w in line.words) for line in paragraph.blPara.lines]
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")

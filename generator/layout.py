@@ -1,0 +1,261 @@
+"""Layout: a typed block tree + fonts and styles -> positioned pages, or an Overflow naming the block.
+
+Pure: no canvas, no PDF. Each page has up to three regions, header (from the top), footer
+(from the bottom) and body (the space between), and any number of absolutely placed frames.
+Blocks are stacked top to bottom in their region exactly as ReportLab's Frame would stack
+them (space before and after collapse into each other); whatever a region cannot hold is an
+overflow, reported with the block that did not fit rather than spilling onto a page 2.
+A layout may offer tighter style sets ("fits"), tried in order until the page fits. `check`
+runs this stage for every document, so it finds every overflow `build` would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from reportlab.platypus import Flowable
+
+from . import blocktree as bt
+from .blocks import BlockContext, LayoutProblem, build_blocks
+from .fonts import script_font
+from .model import Language, Layout, PrintOptions, Project, School, Style
+from .template import TemplateProblem, render_template
+
+REGION_GAP = 6.0  # points between header, body and footer
+FUZZ = 1e-6  # as ReportLab's frames: rounding must not turn a fit into an overflow
+
+
+class Overflow(LayoutProblem):
+    """The content does not fit the page."""
+
+
+# --- what the layout stage hands to the draw stage -----------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    """A flowable at its place: x, y of its bottom left in design coordinates (points)."""
+
+    flowable: Flowable
+    x: float
+    y: float
+    avail_width: float
+    avail_height: float
+    width: float
+    height: float
+    block: str
+
+
+@dataclass(frozen=True)
+class Tint:
+    """A frame's background and border (dropped or blackened by --grayscale in its style)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    stroke: str
+    line_width: float
+
+
+@dataclass(frozen=True)
+class CropMarks:
+    boxes: tuple[tuple[float, float, float, float], ...]  # x, y, w, h in PDF coordinates
+
+
+@dataclass(frozen=True)
+class CutLine:
+    y: float  # PDF coordinates
+    width: float
+
+
+@dataclass
+class PositionedPage:
+    items: list = field(default_factory=list)  # Placed | Tint | CropMarks | CutLine, in drawing order
+
+
+@dataclass
+class LaidOut:
+    """One document, laid out: everything the draw stage needs, nothing it must work out."""
+
+    pages: list[PositionedPage]
+    size: tuple[float, float]  # the design size of a page
+    fit: str
+    title: str
+    subject: str
+    font: str  # the frame language's regular font, the canvas's first font
+    qr_urls: list[str]
+    texts: dict[str, str]  # language code -> every character printed in it, for the glyph check
+    lang_tag: str
+
+
+# --- contexts (fonts and styles per language) -----------------------------------------------
+
+def grayscale_style(style: Style) -> Style:
+    return replace(style, color="#000000", background="", border_color="#000000" if style.border_color else "")
+
+
+def block_context(project: Project, layout: Layout, language: Language, styles: dict[str, Style] | None = None,
+                  grayscale: bool = False) -> BlockContext:
+    info, regular, bold = script_font(project.fonts, language.script)
+    urls = {rid: r.url for rid, r in project.resources.items()}
+    styles = styles if styles is not None else layout.styles
+    if grayscale:
+        styles = {name: grayscale_style(style) for name, style in styles.items()}
+    ctx = BlockContext(layout, info, regular, bold, language.direction == "rtl", urls, project.data_dir, styles)
+    contexts: dict[str, BlockContext] = {}
+
+    def language_context(code: str) -> BlockContext | None:
+        if code not in project.languages:
+            return None
+        if code not in contexts:
+            contexts[code] = block_context(project, layout, project.languages[code], styles)
+        return contexts[code]
+
+    ctx.language_context = language_context
+    return ctx
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+def parse_document(project: Project, layout: Layout, language: Language, paper: str, fit: str, school: School | None,
+                   page_languages: list[Language] | None) -> bt.DocumentTree:
+    """Template -> layout XML -> typed tree; a vocabulary problem names the template's line."""
+    text = render_template(project, layout, language, paper, fit, school, page_languages)
+    path = str(layout.directory / layout.template_name)
+    try:
+        return bt.parse_tree(text, path)
+    except LayoutProblem as exc:
+        line = exc.loc.line if exc.loc else 0
+        tag = exc.message[1:exc.message.index(">")] if exc.message.startswith("<") and ">" in exc.message else ""
+        at = bt.template_line(layout.template_source, line, text, tag)
+        raise TemplateProblem(bt.Loc(path, at, 1), f"{exc.message} (layout XML line {line}, language {language.code}, "
+                                                  f"paper {paper})") from None
+
+
+def lay_out(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
+            options: PrintOptions = PrintOptions(), page_languages: list[Language] | None = None) -> LaidOut:
+    """Try each of the layout's style sets in turn until the content fits."""
+    for index, (fit, styles) in enumerate(layout.fits):
+        try:
+            return lay_out_fit(project, layout, language, paper, fit, styles, school, options, page_languages)
+        except Overflow as exc:
+            if index == len(layout.fits) - 1:
+                fits = ", ".join(name for name, _ in layout.fits)
+                raise Overflow(f"{exc} (with every fit tried: {fits})") from None
+    raise AssertionError("a layout always has at least one style set")
+
+
+def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str, fit: str, styles: dict[str, Style],
+                school: School | None = None, options: PrintOptions = PrintOptions(),
+                page_languages: list[Language] | None = None) -> LaidOut:
+    tree = parse_document(project, layout, language, paper, fit, school, page_languages)
+    # Pages in several languages are framed in English; each <lang> block switches.
+    frame_language = language if layout.language_mode == "each" else project.languages["en"]
+    ctx = block_context(project, layout, frame_language, styles, options.grayscale)
+    design = project.papers.get(layout.design_paper or paper, project.papers[paper])
+    size = (design.width, design.height)
+    pages = [position_page(page, size, ctx) for page in tree.pages]
+    title = tree.title or f"{layout.name} ({language.code})"
+    lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
+    return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls),
+                   bt.texts_by_language(tree, frame_language.code), lang_tag)
+
+
+def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext) -> PositionedPage:
+    positioned = PositionedPage()
+    regions = {name: build_blocks(blocks, ctx) for name, blocks in page.regions}
+    if regions:
+        positioned.items += position_regions(regions, page.margin, size)
+    for frame in page.frames:
+        positioned.items += position_frame(frame, size, ctx)
+    for y in page.cut_lines:
+        positioned.items.append(CutLine(size[1] - y, size[0]))
+    if page.crop_boxes:
+        positioned.items.append(CropMarks(tuple(pdf_box(box, size) for box in page.crop_boxes)))
+    return positioned
+
+
+def pdf_box(box: tuple[float, float, float, float], size: tuple[float, float]) -> tuple[float, float, float, float]:
+    """x, y (from the top left, as designers measure), width, height -> PDF x, y, w, h."""
+    x, y, w, h = box
+    return x, size[1] - y - h, w, h
+
+
+def position_regions(regions: dict[str, list[Flowable]], margin: float, size: tuple[float, float]) -> list[Placed]:
+    width, height = size
+    inner_width = width - 2 * margin
+    header_h = natural_height(regions.get("header", []), inner_width)
+    footer_h = natural_height(regions.get("footer", []), inner_width)
+    top, bottom = height - margin, margin
+    body_bottom = bottom + footer_h + (REGION_GAP if footer_h else 0)
+    body_top = top - header_h - (REGION_GAP if header_h else 0)
+    frames = {"header": (top - header_h, header_h), "footer": (bottom, footer_h), "body": (body_bottom, body_top - body_bottom)}
+    grow_spacers(regions.get("body", []), inner_width, body_top - body_bottom)
+    placed = []
+    for name in bt.REGIONS:
+        flowables = regions.get(name)
+        if flowables:
+            y, h = frames[name]
+            placed += stack(flowables, margin, y, inner_width, max(h, 0), name)
+    return placed
+
+
+def position_frame(frame: bt.Frame, size: tuple[float, float], ctx: BlockContext) -> list:
+    x, y, w, h = pdf_box((frame.x, frame.y, frame.width, frame.height), size)
+    items = []
+    if frame.style:
+        style = ctx.style(frame.style, frame)
+        items.append(Tint(x, y, w, h, style.background, style.border_color if style.border_width else "", style.border_width))
+    flowables = build_blocks(frame.children, ctx)
+    inner_w, inner_h = w - 2 * frame.padding, h - 2 * frame.padding
+    top_gap = max((inner_h - natural_height(flowables, inner_w)) / 2, 0) if frame.valign == "middle" else 0.0
+    return items + stack(flowables, x + frame.padding, y + frame.padding, inner_w, inner_h - top_gap, frame.id)
+
+
+def stack(flowables: list[Flowable], x: float, bottom: float, width: float, height: float, name: str) -> list[Placed]:
+    """Blocks from the top of a box down, as ReportLab's Frame places them (its rules for
+    space before and after, checked against ReportLab 5.1's Frame._add)."""
+    placed, y, at_top, space_after_before = [], bottom + height, True, 0.0
+    for index, flowable in enumerate(flowables):
+        space = 0.0
+        if not at_top:
+            space = max(flowable.getSpaceBefore() - space_after_before, 0)
+        available = y - bottom - space
+        w, h = flowable.wrap(width, available) if available > 0 else (0.0, float("inf"))
+        if y - h - space < bottom - FUZZ:
+            raise overflow(flowables[index:], name, width, height, max(y - bottom, 0))
+        new_y = y - h - space
+        placed.append(Placed(flowable, x, new_y, width, available, w, h, getattr(flowable, "_block", "")))
+        space_after_before = flowable.getSpaceAfter()
+        new_y -= space_after_before
+        at_top = at_top and new_y == y
+        y = new_y
+    return placed
+
+
+def overflow(remaining: list[Flowable], name: str, width: float, height: float, left: float) -> Overflow:
+    block = getattr(remaining[0], "_block", type(remaining[0]).__name__)
+    needed = sum(f.wrap(width, height)[1] + f.getSpaceBefore() for f in remaining)
+    return Overflow(f"text overflows the {name} region: {block} needs {needed:.0f} pt "
+                    f"but only {left:.0f} pt are left; shorten the text or adjust the layout")
+
+
+def grow_spacers(flowables: list, width: float, height: float) -> None:
+    """Share spare height among <spacer grow=...> blocks, so short texts do not leave one gap."""
+    growable = [f for f in flowables if getattr(f, "grow", 0) > 0]
+    spare = height - natural_height(flowables, width) - 2.0
+    if not growable or spare <= 0:
+        return
+    share = spare / len(growable)
+    for spacer in growable:
+        spacer.height += min(share, spacer.grow)
+
+
+def natural_height(flowables: list, width: float) -> float:
+    total = 0.0
+    for index, flowable in enumerate(flowables):
+        total += flowable.wrap(width, 10_000)[1] + flowable.getSpaceAfter()
+        if index:
+            total += flowable.getSpaceBefore()
+    return total + 1.0  # frames refuse content that fills them to the last fraction of a point

@@ -1,0 +1,79 @@
+"""Write support: the typed manifest entry, one per document, shared by pipeline, writer and catalog.
+
+`manifest.json` is the record of what the tool made and what it checked: an entry says
+which file, for whom, in which language and paper, from which inputs (input_hash) and how it
+was verified. Reading is forgiving (an unreadable entry only means its document is built
+again); writing is always the full typed entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What was checked in this very document, by reading the PDF back."""
+
+    pages: int  # page count, equal to what the layout must fill
+    lang: str  # the /Lang the PDF declares
+    title: str  # the document title a viewer shows
+    fonts: str  # "all embedded and subset (N)"
+    qr: str  # "decoded" (rendered at 150 dpi and decoded), or "identical-to <path>" (same drawing, decoded there)
+    thumbnail: str = "own"  # the thumbnail was rendered from this document
+
+    @staticmethod
+    def from_dict(raw: dict) -> "Verified":
+        return Verified(int(raw["pages"]), str(raw["lang"]), str(raw["title"]), str(raw["fonts"]), str(raw["qr"]),
+                        str(raw.get("thumbnail", "own")))
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    path: str
+    school: str
+    school_name: str
+    layout: str
+    lang: str
+    language: str
+    endonym: str
+    direction: str
+    paper: str
+    variant: str  # "plain", "bleed", "gray" or "bleed-gray"
+    pages: int
+    bytes: int
+    sha256: str
+    qr: tuple[str, ...]
+    translation_status: str
+    reviewed_by: str
+    reviewed_on: str
+    title: str
+    fit: str
+    input_hash: str
+    thumbnail: str
+    verified: Verified
+    languages: tuple[str, ...] = ()  # a page in several languages
+    search: str = ""  # extra words the catalog's filter matches
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        raw = dataclasses.asdict(self)
+        raw["qr"], raw["languages"], raw["warnings"] = list(self.qr), list(self.languages), list(self.warnings)
+        return raw
+
+    def with_warnings(self, warnings: list[str]) -> "ManifestEntry":
+        return dataclasses.replace(self, warnings=tuple(warnings))
+
+    @staticmethod
+    def from_dict(raw: dict) -> "ManifestEntry | None":
+        """An entry of an existing manifest; None if it is not one this version wrote."""
+        try:
+            values = {f.name: raw[f.name] for f in dataclasses.fields(ManifestEntry) if f.name in raw}
+            values["verified"] = Verified.from_dict(raw["verified"])
+            for name in ("qr", "languages", "warnings"):
+                values[name] = tuple(str(v) for v in raw.get(name, ()))
+            entry = ManifestEntry(**values)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        return entry if isinstance(entry.path, str) and isinstance(entry.input_hash, str) else None
