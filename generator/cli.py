@@ -130,10 +130,14 @@ class PlainProgress:
 
 
 def progress_reporter(total: int):
+    """One mechanism: tqdm's bar on a terminal, a line per tenth of the work in logs."""
     if sys.stderr.isatty():
+        import shutil
+
         from tqdm import tqdm
 
-        return tqdm(total=total, unit="doc", file=sys.stderr)
+        # A terminal that reports no size (a serial console, `script`) would get an empty bar.
+        return tqdm(total=total, unit="doc", file=sys.stderr, ncols=min(shutil.get_terminal_size().columns, 100))
     return PlainProgress(total)
 
 

@@ -11,6 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from .fontmanifest import FontManifest, ScriptFont
+from .rlprivate import assign_private_codes
 
 
 
@@ -47,6 +48,8 @@ def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     addMapping(regular, 1, 0, bold)
     addMapping(regular, 0, 1, regular)
     addMapping(regular, 1, 1, bold)
+    for name in (regular, bold):
+        assign_private_codes(name)
     return regular, bold
 
 

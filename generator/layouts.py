@@ -78,6 +78,10 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
             problems.error(root.loc_of("template"), f"template file '{template_name}' not found next to layout.yaml")
         else:
             source = template_path.read_text(encoding="utf-8")
+            from .blocktree import template_source_problems  # the vocabulary lives with the parser
+
+            for loc, message in template_source_problems(source, str(template_path)):
+                problems.error(loc, f"{what}: {message}")
     layout_papers = []
     for paper in text_list(root, "papers", problems, what):
         if paper not in papers:

@@ -21,7 +21,7 @@ from pathlib import Path
 from .blocktree import LayoutProblem
 from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
-from .layout import lay_out
+from .layout import Overflow, lay_out
 from .manifest import ManifestEntry, Verified
 from .model import PrintOptions, Project
 from .plan import Job, select
@@ -134,8 +134,11 @@ def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
         return [(Loc(str(project.fonts.build_dir.parent / "manifest.yaml")), str(exc))]
     except TemplateProblem as exc:
         return [(exc.loc, f"{job.label}: {exc.message}")]
+    except Overflow as exc:  # the words do not fit: the translation (or English) to shorten
+        where = page_languages[-1] if page_languages else language
+        return [(where.string_locs.get("", Loc(where.path, 1, 1)), f"{job.label}: {exc}")]
     except LayoutProblem as exc:
-        return [(Loc(str(layout.directory / layout.template_name)), f"{job.label}: {exc}")]
+        return [(Loc(str(layout.directory / layout.template_name), 1, 1), f"{job.label}: {exc}")]
     return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 
 
@@ -338,6 +341,7 @@ def document_warnings(project: Project, job: Job, problems: Problems) -> list[st
     return sorted({p.message for p in problems.warnings if p.loc.path in relevant})
 
 
-def report(problems: Problems, stream=sys.stderr) -> None:
+def report(problems: Problems, stream=None) -> None:
+    stream = stream or sys.stderr  # looked up now: a caller may have redirected it
     for problem in problems.sorted():
         print(problem, file=stream)

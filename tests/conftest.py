@@ -46,5 +46,43 @@ def data_copy(tmp_path):
     return target
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+def run_cli(*args: str, cwd: Path = ROOT, separate_process: bool = False) -> subprocess.CompletedProcess:
+    """The command line, as a user runs it. In-process by default (starting Python and
+    importing ReportLab for every call was most of the suite's time); end-to-end tests that
+    need a real process (signals, a terminal, start-up) ask for one."""
+    if separate_process:
+        return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    import contextlib
+    import io
+
+    from generator.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse refuses a command line this way
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(["generator", *args], code, out.getvalue(), err.getvalue())
+
+
+def set_translation_status(data_dir: Path, code: str, status: str) -> None:
+    """Make a language draft or reviewed in a test's own copy of the data, whatever the
+    shipped data says today (a district reviews translations; tests must not care)."""
+    import re
+
+    path = data_dir / "languages" / f"{code}.yaml"
+    text = path.read_text(encoding="utf-8")
+    reviewed = status == "reviewed"
+    text = re.sub(r"(?m)^  status: \w+$", f"  status: {status}", text, count=1)
+    text = re.sub(r"(?m)^  reviewed_by: .*$", '  reviewed_by: "Test Reviewer"' if reviewed else '  reviewed_by: ""', text, count=1)
+    text = re.sub(r"(?m)^  reviewed_on: .*$", '  reviewed_on: "2026-11-01"' if reviewed else '  reviewed_on: ""', text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
+def set_verified_on(data_dir: Path, value: str) -> None:
+    """Every resource's verified_on, in a test's own copy of the data."""
+    import re
+
+    path = data_dir / "resources.yaml"
+    path.write_text(re.sub(r'(?m)^(\s+verified_on: ).*$', rf'\g<1>"{value}"', path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Regenerate tests/reference/*.png from the current layout (look at them before committing).
+"""Regenerate tests/reference/*.png from the fixture data (look at them before committing).
 
     .venv/bin/python tests/make_references.py
 """
@@ -12,20 +12,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from generator.render import render_job  # noqa: E402
-from generator.validate import load_project  # noqa: E402
-from test_pixels import REFERENCE_DIR, REFERENCE_DPI, render  # noqa: E402
+from test_pixels import REFERENCE_DIR, case_name, reference_cases, reference_image  # noqa: E402
 
 
 def main() -> None:
-    project, problems = load_project(ROOT / "data", ROOT / "layouts", ROOT / "fonts")
-    if project is None:
-        sys.exit("\n".join(map(str, problems.errors)))
     REFERENCE_DIR.mkdir(exist_ok=True)
-    for code, language in sorted(project.languages.items()):
-        pdf = render_job(project, project.layouts["handout"], language, "letter").pdf
-        target = REFERENCE_DIR / f"handout-{code}-letter.png"
-        render(pdf, REFERENCE_DPI).save(target, optimize=True)
+    for old in REFERENCE_DIR.glob("*.png"):
+        old.unlink()
+    for case in reference_cases():
+        target = REFERENCE_DIR / f"{case_name(case)}.png"
+        reference_image(case).save(target, optimize=True)
         print(f"wrote {target.relative_to(ROOT)}")
 
 

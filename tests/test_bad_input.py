@@ -120,9 +120,12 @@ def test_bad_data_changes_no_existing_output(data_copy, tmp_path):
 
 
 def test_check_passes_on_the_shipped_data():
+    from generator.pipeline import Options, load_and_plan
+
+    _, jobs, _ = load_and_plan(Options(all=True), all_papers=True)
     result = run_cli("check")
     assert result.returncode == 0, result.stderr
-    assert "ok: 290 documents" in result.stdout
+    assert f"ok: {len(jobs)} documents would be built" in result.stdout and len(jobs) > 0
 
 
 def test_strict_turns_warnings_into_failures():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, set_translation_status, set_verified_on
 
 FIXTURE_SCHOOLS = """schools:
   - id: maple-elementary
@@ -29,7 +29,12 @@ LANGS = ["--lang", "en", "--lang", "es", "--lang", "ar"]
 
 @pytest.fixture
 def batch_data(data_copy):
+    """Two fixture schools; Spanish and Arabic drafts and both links unverified, as the tests
+    below need, whatever the shipped data says by now."""
     (data_copy / "schools.yaml").write_text(FIXTURE_SCHOOLS, encoding="utf-8")
+    for code in ("es", "ar"):
+        set_translation_status(data_copy, code, "draft")
+    set_verified_on(data_copy, "")
     return data_copy
 
 

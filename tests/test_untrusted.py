@@ -152,17 +152,31 @@ def _pdfs_are_whole(out: Path) -> None:
 
 
 def test_sigkill_during_a_build_leaves_only_whole_files_and_the_rerun_completes(tmp_path):
+    """Kills land while files are being written: every run is forced to rebuild (an
+    up-to-date run would write nothing and prove nothing)."""
     out = tmp_path / "out"
-    languages = ["en", "es", "ar", "zh-Hant", "my"]
-    command = [sys.executable, "-m", "generator", "build", "--layout", "handout", "--out", str(out)] + [a for code in languages for a in ("--lang", code)]
-    assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0  # a good earlier output
-    for delay in (0.3, 0.6, 0.9, 1.1, 1.3, 1.5, 1.7, 2.0):
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    languages = ["en", "es", "ar", "zh-Hant", "my", "ne", "ru", "am"]
+    command = [sys.executable, "-m", "generator", "build", "--layout", "handout", "--jobs", "1", "--out", str(out)] + [
+        a for code in languages for a in ("--lang", code)]
+    started_at = time.monotonic()
+    assert subprocess.run(command + ["--force"], cwd=ROOT, capture_output=True).returncode == 0  # a good earlier output
+    duration = time.monotonic() - started_at  # kills are spread over a run's real length on this machine
+    count = len(list(out.rglob("*.pdf")))
+    kills_mid_run = 0
+    for fraction in (0.45, 0.55, 0.62, 0.7, 0.77, 0.84, 0.9, 0.95):
+        delay = duration * fraction
+        started = out / "manifest.json"
+        before = {p: p.stat().st_mtime_ns for p in out.rglob("*.pdf")}
+        process = subprocess.Popen(command + ["--force"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        rewritten = sum(1 for p, m in before.items() if p.stat().st_mtime_ns != m)
+        kills_mid_run += 0 < rewritten < count  # killed after some files were replaced, before the rest
         _pdfs_are_whole(out)
-        assert len(list(out.rglob("*.pdf"))) == 5  # nothing good was lost
+        assert len(list(out.rglob("*.pdf"))) == count  # nothing good was lost
+        assert started.exists()
+    assert kills_mid_run >= 2, "the kills must land while the build is writing files"
     final = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     _pdfs_are_whole(out)
