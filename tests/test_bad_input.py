@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import run_cli, set_verified_on
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): error: (?P<message>.+)$", re.M)
 
@@ -128,9 +128,11 @@ def test_check_passes_on_the_shipped_data():
     assert f"ok: {len(jobs)} documents would be built" in result.stdout and len(jobs) > 0
 
 
-def test_strict_turns_warnings_into_failures():
-    # The shipped resources are not yet verified by a person: a warning, fatal under --strict.
-    result = run_cli("check", "--strict")
+def test_strict_turns_warnings_into_failures(data_copy):
+    # A resource no person has verified yet: a warning, fatal under --strict.
+    set_verified_on(data_copy, "")
+    assert run_cli("check", "--data", str(data_copy)).returncode == 0
+    result = run_cli("check", "--strict", "--data", str(data_copy))
     assert result.returncode == 2
     assert "verified_on is empty" in result.stderr
 
