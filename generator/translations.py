@@ -57,13 +57,25 @@ def export_po(language: Language, source: Language) -> str:
     }
     stale = set(stale_keys(language, source))
     for key, english in source.strings.items():
-        entry = polib.POEntry(msgctxt=key, msgid=english, msgstr=language.strings.get(key, ""))
+        entry = polib.POEntry(msgctxt=key, msgid=_po_text(key, english), msgstr=_po_text(key, language.strings.get(key, "")))
         recorded = language.sources.get(key, "")
         entry.comment = f"source-hash: {recorded}" if recorded else ""
         if key in stale:
             entry.flags.append("fuzzy")
         po.append(entry)
     return str(po)
+
+
+# polib escapes quotes, backslashes, \n, \r, \t, \v and \f, but writes these raw, and its
+# reader then takes them for line ends and drops text. Validated data never holds them
+# (schema.hidden_character_problems); refusing them here keeps a bad caller from losing text.
+_PO_LINE_BREAKS = set("\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _po_text(key: str, text: str) -> str:
+    if _PO_LINE_BREAKS & set(text):
+        raise ValueError(f"'{key}' contains a line-separator character a PO file cannot keep; remove it")
+    return text
 
 
 def import_po(text: str) -> tuple[str, Imported]:
