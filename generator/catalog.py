@@ -2,7 +2,8 @@
 
 Documents are grouped by language (endonym and English name); a filter box narrows the
 list as one types ("Dari", "دری", "poster", a school). No server, no internet, no
-external files: the page, its style and its script are one file next to the PDFs.
+external files: the page, its style and its script are one file next to the PDFs. The page
+carries a strict Content-Security-Policy (generator/csp.py): only its own script runs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+
+from .csp import render_protected
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"source": "Original English", "draft": "Draft translation (not yet reviewed)", "reviewed": "Reviewed translation"}
@@ -39,9 +42,9 @@ def catalog_html(entries: list, project) -> str:
     """Manifest entries (ManifestEntry) -> the catalog page."""
     documents = [entry.as_dict() for entry in entries]
     template = _environment().get_template("catalog.html.j2")
-    return template.render(
-        district=project.district.get("name", ""),
-        as_of=project.district.get("information_as_of", ""),
-        groups=language_groups(documents),
-        count=len(documents),
-    )
+    return render_protected(template, {
+        "district": project.district.get("name", ""),
+        "as_of": project.district.get("information_as_of", ""),
+        "groups": language_groups(documents),
+        "count": len(documents),
+    })

@@ -9,18 +9,19 @@ mark; import records the hash of the English text the translator confirmed.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polib
 
 from .model import Language
+from .spreadsheet import csv_text, read_csv
 
 HASH_LENGTH = 10
+HASH_PATTERN = re.compile(f"[0-9a-f]{{{HASH_LENGTH}}}")
 CSV_COLUMNS = ["key", "english", "translation", "stale", "source_hash"]
 
 
@@ -56,13 +57,25 @@ def export_po(language: Language, source: Language) -> str:
     }
     stale = set(stale_keys(language, source))
     for key, english in source.strings.items():
-        entry = polib.POEntry(msgctxt=key, msgid=english, msgstr=language.strings.get(key, ""))
+        entry = polib.POEntry(msgctxt=key, msgid=_po_text(key, english), msgstr=_po_text(key, language.strings.get(key, "")))
         recorded = language.sources.get(key, "")
         entry.comment = f"source-hash: {recorded}" if recorded else ""
         if key in stale:
             entry.flags.append("fuzzy")
         po.append(entry)
     return str(po)
+
+
+# polib escapes quotes, backslashes, \n, \r, \t, \v and \f, but writes these raw, and its
+# reader then takes them for line ends and drops text. Validated data never holds them
+# (schema.hidden_character_problems); refusing them here keeps a bad caller from losing text.
+_PO_LINE_BREAKS = set("\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _po_text(key: str, text: str) -> str:
+    if _PO_LINE_BREAKS & set(text):
+        raise ValueError(f"'{key}' contains a line-separator character a PO file cannot keep; remove it")
+    return text
 
 
 def import_po(text: str) -> tuple[str, Imported]:
@@ -88,18 +101,19 @@ def _recorded_hash(comment: str) -> str:
 # --- CSV (spreadsheets) ---------------------------------------------------------------------
 
 def export_csv(language: Language, source: Language) -> str:
+    """Every cell goes through spreadsheet.neutralise_cell: a translation or English text
+    that starts with `=`, `+`, `-`, `@` (...) opens as text, never as a formula."""
     stale = set(stale_keys(language, source))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = [CSV_COLUMNS]
     for key, english in source.strings.items():
-        writer.writerow([key, english, language.strings.get(key, ""), "yes" if key in stale else "no", language.sources.get(key, "")])
-    return "\ufeff" + out.getvalue()  # the byte-order mark makes Excel read UTF-8
+        rows.append([key, english, language.strings.get(key, ""), "yes" if key in stale else "no", language.sources.get(key, "")])
+    return csv_text(rows)
 
 
 def import_csv(text: str) -> Imported:
-    rows = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if rows.fieldnames != CSV_COLUMNS:
+    """Reverses export_csv exactly; cells are text, whatever they start with."""
+    header, rows = read_csv(text)
+    if header != CSV_COLUMNS:
         raise ValueError(f"the CSV must have the columns {', '.join(CSV_COLUMNS)}")
     strings, sources = {}, {}
     for row in rows:
@@ -107,8 +121,15 @@ def import_csv(text: str) -> Imported:
             continue
         strings[row["key"]] = row["translation"]
         stale = row["stale"].strip().lower() in ("yes", "y", "true", "1")
-        sources[row["key"]] = row["source_hash"] if stale and row["source_hash"] else source_hash(row["english"])
+        sources[row["key"]] = _checked_hash(row["source_hash"]) if stale and row["source_hash"] else source_hash(row["english"])
     return Imported(strings, sources)
+
+
+def _checked_hash(recorded: str) -> str:
+    # A recorded hash is copied into the language file: it must be one, not text.
+    if not HASH_PATTERN.fullmatch(recorded):
+        raise ValueError(f"source_hash {recorded[:40]!r} is not a source hash ({HASH_LENGTH} hex digits); leave it as exported")
+    return recorded
 
 
 # --- writing language files -----------------------------------------------------------------
@@ -141,7 +162,7 @@ def render_language_file(language: Language, source: Language, header: str) -> s
     lines += [f"  {key}: {_quoted(language.strings[key])}" for key in order if key in language.strings]
     if language.status != "source":
         lines += ["", "# The hash of the English text each string was translated from (managed by", "# `python -m generator translations`; do not edit by hand).", "sources:"]
-        lines += [f"  {key}: \"{language.sources[key]}\"" for key in order if key in language.sources]
+        lines += [f"  {key}: {_quoted(language.sources[key])}" for key in order if key in language.sources]
     return "\n".join(lines) + "\n"
 
 
