@@ -39,8 +39,9 @@ def language_groups(documents: list[dict]) -> list[dict]:
 
 
 def catalog_html(entries: list, project) -> str:
-    """Manifest entries (ManifestEntry) -> the catalog page."""
-    documents = [entry.as_dict() for entry in entries]
+    """Manifest entries -> the catalog page. Entries are ManifestEntry; plain dicts in the
+    same shape are accepted too (tests build hostile ones by hand)."""
+    documents = [entry.as_dict() if hasattr(entry, "as_dict") else dict(entry) for entry in entries]
     template = _environment().get_template("catalog.html.j2")
     return render_protected(template, {
         "district": project.district.get("name", ""),

@@ -194,7 +194,11 @@ def cmd_translations(args) -> int:
         return EXIT_OK
     codes = args.lang if isinstance(args.lang, list) else [args.lang]
     if args.action == "import" and not args.lang and args.file.suffix == ".po":
-        codes = [tr.import_po(args.file.read_text(encoding="utf-8"))[0]]
+        try:
+            codes = [tr.import_po(args.file.read_text(encoding="utf-8"))[0]]
+        except (OSError, ValueError) as exc:
+            print(f"{args.file}:1:1: error: cannot import: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     for code in codes:
         if code not in project.languages:
             print(f"command line: error: unknown language '{code}'; available: {', '.join(sorted(project.languages))}", file=sys.stderr)
