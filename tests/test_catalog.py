@@ -37,9 +37,13 @@ def test_every_language_is_listed_with_its_own_name(page, project):
     assert set(endonyms) == {l.endonym for l in project.languages.values()}
 
 
-@pytest.mark.parametrize("typed,expected", [("Dari", ["Dari"]), ("دری", ["Dari"]), ("español", ["Spanish"]),
-                                            ("chinese", ["Chinese (Simplified)", "Chinese (Traditional)"])])
-def test_typing_a_filter_narrows_the_list(page, typed, expected):
+@pytest.mark.parametrize("typed", ["Dari", "دری", "español", "chinese"])
+def test_typing_a_filter_narrows_the_list(page, project, typed):
+    # Expected: every language whose English name, own name or code contains what was typed
+    # (derived from the data, so a district's new language keeps this test true).
+    expected = sorted(l.name_en for l in project.languages.values()
+                      if typed.casefold() in f"{l.name_en} {l.endonym} {l.code}".casefold())
+    assert expected, "the example must match at least one shipped language"
     page.fill("#filter", typed)
     assert sorted(visible_languages(page)) == expected
     cards = page.eval_on_selector_all("section.language:not(.hidden) .card:not(.hidden)", "els => els.length")
@@ -67,6 +71,11 @@ def test_every_link_points_to_an_existing_pdf(page, built):
 
 def test_every_thumbnail_loads(page):
     page.evaluate("document.querySelectorAll('img').forEach(img => { img.loading = 'eager'; })")
-    page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=20_000)
+    # Polled from outside (Playwright's wait_for_function would need eval, which the page's
+    # Content-Security-Policy rightly forbids).
+    for _ in range(200):
+        if page.evaluate("Array.from(document.images).every(img => img.complete)"):
+            break
+        page.wait_for_timeout(100)
     sizes = page.evaluate("Array.from(document.images).map(img => img.naturalWidth)")
     assert sizes and all(width > 0 for width in sizes)

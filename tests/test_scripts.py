@@ -24,12 +24,15 @@ EXPECTED_SCRIPTS = {
 }
 
 
-def test_the_24_languages_in_10_scripts(project):
-    by_script: dict[str, set[str]] = {}
-    for code, language in project.languages.items():
-        by_script.setdefault(language.script, set()).add(code)
-    assert by_script == EXPECTED_SCRIPTS
-    assert {c for c, l in project.languages.items() if l.direction == "rtl"} == set(RTL)
+def test_the_languages_cover_at_least_the_10_scripts(project):
+    """The shipped languages include at least these, each in its script; a district may add more."""
+    for script, codes in EXPECTED_SCRIPTS.items():
+        for code in codes:
+            assert project.languages[code].script == script
+    assert {l.script for l in project.languages.values()} >= set(EXPECTED_SCRIPTS)
+    assert {c for c, l in project.languages.items() if l.direction == "rtl"} >= set(RTL)
+    for language in project.languages.values():
+        assert language.script in project.fonts.scripts  # every language has a font for its script
 
 
 def glyphs(project, lang: str, text: str, shaped: bool) -> list[int]:
