@@ -38,6 +38,16 @@ def language_groups(documents: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (g["lang"] != "en", g["language"].lower()))
 
 
+def catalog_date(project) -> str:
+    """What the staff page says about the information's date: the oldest verification of
+    any source, as English readers write dates, or that no one has checked yet."""
+    from .dates import reader_date
+
+    ledger = project.ledger
+    iso = ledger.information_date(ledger.sources)
+    return reader_date(iso, "en") if iso else "not yet checked by the district (see each page's footer)"
+
+
 def catalog_html(entries: list, project) -> str:
     """Manifest entries -> the catalog page. Entries are ManifestEntry; plain dicts in the
     same shape are accepted too (tests build hostile ones by hand)."""
@@ -45,7 +55,7 @@ def catalog_html(entries: list, project) -> str:
     template = _environment().get_template("catalog.html.j2")
     return render_protected(template, {
         "district": project.district.get("name", ""),
-        "as_of": project.district.get("information_as_of", ""),
+        "as_of": catalog_date(project),
         "groups": language_groups(documents),
         "count": len(documents),
     })

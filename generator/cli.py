@@ -56,13 +56,30 @@ def parser() -> argparse.ArgumentParser:
     stamp = actions.add_parser("stamp", help="record that a language's strings match the current English")
     stamp.add_argument("--lang", required=True, action="append", metavar="CODE")
     actions.add_parser("status", help="how far each translation is: status, missing and stale strings")
+
+    r = commands.add_parser("review", help="the review packet a district signs off, and recording verifications")
+    data_options(r)
+    steps = r.add_subparsers(dest="step", required=True)
+    packet = steps.add_parser("packet", help="write review-packet.txt and review-packet.pdf: every claim, source, contact, review state")
+    packet.add_argument("--out", type=Path, default=ROOT / "output", help="directory to write to (default: output/)")
+    verify = steps.add_parser("verify", help="record that a person verified a source (or opened a QR target)")
+    which = verify.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", metavar="ID", help="a source of data/sources.yaml")
+    which.add_argument("--resource", metavar="ID", help="a QR target of data/resources.yaml (its page opened and read)")
+    verify.add_argument("--by", required=False, default="", metavar="NAME", help="who checked (required for a source)")
+    verify.add_argument("--on", required=True, metavar="YYYY-MM-DD", help="the day of the check")
+    legal = steps.add_parser("legal", help="record the legal review of the advice by a qualified reviewer")
+    legal.add_argument("--by", required=True, metavar="NAME")
+    legal.add_argument("--on", required=True, metavar="YYYY-MM-DD")
+    legal.add_argument("--role", required=True, metavar="ROLE", help="immigration attorney or accredited representative")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        commands = {"build": cmd_build, "check": cmd_check, "list": cmd_list, "translations": cmd_translations}
+        commands = {"build": cmd_build, "check": cmd_check, "list": cmd_list, "translations": cmd_translations,
+                    "review": cmd_review}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted; files already written are complete, nothing half-written was kept", file=sys.stderr)
@@ -256,4 +273,40 @@ def _write_languages(updated, source, args) -> int:
     for path, text in texts.items():
         atomic_write(path, text.encode("utf-8"))
         print(f"updated {path}")
+    return EXIT_OK
+
+
+def cmd_review(args) -> int:
+    from datetime import date
+
+    from . import review
+
+    project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
+    if project is None:
+        report(problems)
+        return EXIT_BAD_INPUT
+    if args.step == "packet":
+        for path in review.write_packet(project, args.out, date.today()):
+            print(f"wrote {path}")
+        return EXIT_OK
+
+    def validate(trial: Path) -> list[str]:
+        _, found = load_project(trial, args.layouts_dir, args.fonts_dir)
+        return [str(p).replace(str(trial), str(args.data)) for p in found.sorted() if p.level == "error"]
+
+    try:
+        review._check_date(args.on)
+        if args.step == "legal":
+            text, name = review.legal_review_text(args.data / "claims.yaml", args.by, args.on, args.role), "claims.yaml"
+        elif args.source:
+            if not args.by.strip():
+                raise review.ReviewProblem("--by is required: who read the source")
+            text, name = review.verified_source_text(args.data / "sources.yaml", args.source, args.by, args.on), "sources.yaml"
+        else:
+            text, name = review.verified_resource_text(args.data / "resources.yaml", args.resource, args.on), "resources.yaml"
+        path = review.record(args.data, name, text, validate)
+    except review.ReviewProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"recorded in {path}")
     return EXIT_OK

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from .errors import Loc
 from .fontmanifest import FontManifest
+
+if TYPE_CHECKING:
+    from .claims import Ledger
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Language:
     string_locs: dict[str, Loc]
     path: str
     sources: dict[str, str] = field(default_factory=dict)  # key -> hash of the English it was made from
+    date_locale: str = ""  # the CLDR locale of its dates
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Project:
     papers: dict[str, Paper]
     fonts: FontManifest
     schools: dict[str, School] = field(default_factory=dict)
+    ledger: "Ledger" = None  # the claims ledger: sources, what each string rests on, legal review
 
 
 @dataclass(frozen=True)

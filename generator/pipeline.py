@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .blocktree import LayoutProblem
+from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
 from .layout import Overflow, lay_out
@@ -85,6 +86,8 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
     if options.strict:
         refuse_drafts(project, jobs, problems)
         refuse_unverified_links(project, problems)
+        refuse_unchecked_sources(project, jobs, problems)
+        refuse_unreviewed_advice(project, jobs, problems)
     return project, jobs, problems
 
 
@@ -98,6 +101,34 @@ def refuse_drafts(project: Project, jobs: list[Job], problems: Problems) -> None
                 f"{code}: the translation is a draft; --strict builds only reviewed translations "
                 "(set translation.status: reviewed with reviewed_by and reviewed_on once a translator has checked it)",
             )
+
+
+def refuse_unchecked_sources(project: Project, jobs: list[Job], problems: Problems) -> None:
+    """A page prints the date a person verified its sources; a page whose sources no one
+    has verified says so, and the official run refuses it."""
+    ledger = project.ledger
+    used: dict[str, set[str]] = {}
+    for name in sorted({job.layout for job in jobs}):
+        for sid in page_source_ids(ledger, project.layouts[name].template_source):
+            used.setdefault(sid, set()).add(name)
+    for sid in sorted(used):
+        source = ledger.sources[sid]
+        if not source.verified_on:
+            problems.error(source.loc, f"source '{sid}' ({source.title}) is not verified; the {', '.join(sorted(used[sid]))} "
+                           "pages rest on it. A person reads it, then runs `review verify --source "
+                           f"{sid} --by NAME --on YYYY-MM-DD`")
+
+
+def refuse_unreviewed_advice(project: Project, jobs: list[Job], problems: Problems) -> None:
+    """Legal advice is printed in the official run only after an immigration attorney or
+    accredited representative has reviewed it."""
+    ledger = project.ledger
+    if ledger.legal_review.done:
+        return
+    if any(advice_on_page(ledger, project.layouts[name].template_source) for name in {job.layout for job in jobs}):
+        problems.error(Loc(ledger.claims_path), "the door advice has no legal review yet: an immigration attorney or "
+                       "accredited representative must review it (`review legal --by NAME --on YYYY-MM-DD --role "
+                       "\"immigration attorney\"`); until then it is a draft, in English too")
 
 
 def refuse_unverified_links(project: Project, problems: Problems, today: date | None = None) -> None:

@@ -72,7 +72,8 @@ def digest_inputs(project: Project) -> InputDigests:
     stamp = project.fonts.build_dir / "prepared.json"
     fonts = hashlib.sha256(stamp.read_bytes()).hexdigest() if stamp.exists() else "unprepared"
     shared = _sha((sorted(project.district.items(), key=str), sorted(project.resources.items()),
-                   sorted(project.organisations.items(), key=str), sorted(project.papers.items())))
+                   sorted(project.organisations.items(), key=str), sorted(project.papers.items()),
+                   project.ledger))  # the ledger decides each page's information date and status
     layouts = {name: _sha((layout.template_source, layout.styles, layout.fits, layout.papers, layout.pages,
                            layout.min_qr_module_mm, layout.design_paper, layout.language_mode, layout.page_languages))
                for name, layout in project.layouts.items()}

@@ -13,6 +13,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Loc
+from .claims import advice_on_page, page_source_ids
+from .dates import reader_date
 from .model import Language, Layout, Project, School
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -65,16 +67,30 @@ def compiled(layout: Layout) -> jinja2.Template:
     return _environments[key]
 
 
-def status_line(language: Language, source: Language) -> str:
+def date_of(language: Language, iso: str) -> str:
+    return reader_date(iso, language.date_locale or language.code)
+
+
+def status_line(language: Language, source: Language, advice_unreviewed: bool = False) -> str:
     """The translation status every footer prints: in the language, and for a draft also in
-    English, so that staff who read only English know what they hand out."""
+    English, so that staff who read only English know what they hand out. An English page
+    whose advice no immigration lawyer has reviewed yet says so: it is a draft too."""
     strings = language.strings
     if language.status == "reviewed":
-        return fill(strings["status_reviewed"], reviewer=language.reviewed_by, date=language.reviewed_on)
+        return fill(strings["status_reviewed"], reviewer=language.reviewed_by, date=date_of(language, language.reviewed_on))
     if language.status == "draft":
         english = "" if language is source else f" / {source.strings['status_draft']}"
         return strings["status_draft"] + english
-    return strings["status_source"]
+    return strings["status_advice_draft"] if advice_unreviewed else strings["status_source"]
+
+
+def information_line(language: Language, source: Language, iso_date: str) -> str:
+    """"Information as of <date>", the date as the reader writes it; or, while a source the
+    page uses is unverified, "Not yet checked by the district" (also in English)."""
+    if iso_date:
+        return fill(language.strings["footer_as_of"], date=date_of(language, iso_date))
+    english = "" if language is source else f" / {source.strings['info_unchecked']}"
+    return language.strings["info_unchecked"] + english
 
 
 def language_context(language: Language) -> dict:
@@ -87,12 +103,15 @@ def language_context(language: Language) -> dict:
         "translated_by": language.translated_by,
         "reviewed_by": language.reviewed_by,
         "reviewed_on": language.reviewed_on,
+        "reviewed_on_en": reader_date(language.reviewed_on, "en") if language.reviewed_on else "",
     }
 
 
-def context(project: Project, language: Language, paper: str, fit: str = "normal", school: School | None = None,
-            page_languages: list[Language] | None = None) -> dict:
+def context(project: Project, layout: Layout, language: Language, paper: str, fit: str = "normal",
+            school: School | None = None, page_languages: list[Language] | None = None) -> dict:
     source = project.languages["en"]
+    iso_date = project.ledger.information_date(page_source_ids(project.ledger, layout.template_source))
+    advice_unreviewed = advice_on_page(project.ledger, layout.template_source) and not project.ledger.legal_review.done
     school = school or next(iter(project.schools.values()))
     return {
         "languages": [dict(language_context(l), t=l.strings) for l in page_languages or []],
@@ -106,8 +125,11 @@ def context(project: Project, language: Language, paper: str, fit: str = "normal
         "paper": paper,
         "page": {"width": project.papers[paper].width, "height": project.papers[paper].height},
         "fit": fit,
-        "as_of": project.district.get("information_as_of", ""),
-        "status_line": status_line(language, source),
+        "information_line": information_line(language, source, iso_date),
+        "information_line_en": information_line(source, source, iso_date),
+        "status_line": status_line(language, source, advice_unreviewed),
+        "status_line_en": status_line(source, source, advice_unreviewed),
+        "advice_unreviewed": advice_unreviewed,
     }
 
 
@@ -116,7 +138,7 @@ def render_template(project: Project, layout: Layout, language: Language, paper:
     template = compiled(layout)
     path = str(layout.directory / layout.template_name)
     try:
-        return template.render(context(project, language, paper, fit, school, page_languages))
+        return template.render(context(project, layout, language, paper, fit, school, page_languages))
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, layout)
         raise TemplateProblem(Loc(path, line, 1), f"{exc.message} (language {language.code}); add it to the data or fix the template") from None

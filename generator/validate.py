@@ -18,6 +18,7 @@ from .errors import Loc, Problems
 from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
+from .claims import read_ledger
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
 from .schema import check_keys, date_text, expect_mapping, listed_entries, load_mapping, text, text_list
@@ -49,6 +50,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
     check_translations(languages, problems)
+    ledger = read_ledger(data_dir, languages.get(SOURCE_LANGUAGE), problems)
     if fonts is not None:
         check_language_glyphs(languages, fonts, problems)
     if problems.errors or fonts is None:
@@ -63,6 +65,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         papers=papers,
         fonts=fonts,
         schools=schools,
+        ledger=ledger,
     )
     return project, problems
 
@@ -84,8 +87,7 @@ def read_district(path: Path, problems: Problems) -> dict:
     root = load_mapping(path, problems, "district.yaml")
     if root is None:
         return {}
-    check_keys(root, ("name", "welcome_center", "information_as_of", "source"), ("city", "state"), "district.yaml", problems)
-    date_text(root, "information_as_of", problems, required=True, what="district.yaml")
+    check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state"), "district.yaml", problems)
     center = root.get("welcome_center")
     if center is not None and expect_mapping(center, root.loc, "welcome_center", problems) is not None:
         check_keys(center, ("name", "phone"), (), "welcome_center", problems)
@@ -110,7 +112,7 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     out: dict[str, Resource] = {}
     for entry in listed_entries(root, "resources", "resource", problems):
         what = f"resource '{entry.get('id', '?')}'"
-        check_keys(entry, ("id", "url", "organisation", "title", "source", "verified_on"), (), what, problems)
+        check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), (), what, problems)
         rid = text(entry, "id", problems, what=what)
         if rid in out:
             problems.error(entry.loc_of("id"), f"duplicate resource id '{rid}'")
@@ -167,12 +169,12 @@ def read_organisations(path: Path, problems: Problems) -> dict:
     for office in root.get("complaint_offices") or []:
         if expect_mapping(office, root.loc, "a complaint office", problems) is not None:
             what = f"complaint office '{office.get('id', '?')}'"
-            check_keys(office, ("id", "name", "phone", "source"), ("tdd", "language_help", "email", "web"), what, problems)
+            check_keys(office, ("id", "name", "phone", "sources"), ("tdd", "language_help", "email", "web"), what, problems)
             for key in ("phone", "tdd", "language_help"):
                 _phone(office, key, problems)
     for service in root.get("legal_services") or []:
         if expect_mapping(service, root.loc, "a legal service", problems) is not None:
-            check_keys(service, ("name", "source"), ("detail",), f"legal service '{service.get('name', '?')}'", problems)
+            check_keys(service, ("name", "sources"), ("detail",), f"legal service '{service.get('name', '?')}'", problems)
     return plain(root, problems, "organisations")
 
 
@@ -220,12 +222,25 @@ def read_languages(directory: Path, fonts: FontManifest | None, problems: Proble
     return languages
 
 
+def _date_locale(root: Mapping, code: str, what: str, problems: Problems) -> str:
+    """The CLDR locale whose date format the pages use: `date_locale` if the file sets it
+    (for a language CLDR lacks, or knows only partly), else the language code itself."""
+    from .dates import known_locale
+
+    chosen = text(root, "date_locale", problems, required=False, what=what) or code
+    if not known_locale(chosen):
+        problems.error(root.loc_of("date_locale") if "date_locale" in root else root.loc_of("code"),
+                       f"{what}: CLDR (Babel) has no date format for '{chosen}'; set date_locale to the closest locale "
+                       "its readers use (for example fa_AF for Dari)")
+    return chosen
+
+
 def read_language(path: Path, fonts: FontManifest | None, problems: Problems) -> Language | None:
     root = load_mapping(path, problems, path.name)
     if root is None:
         return None
     what = path.name
-    check_keys(root, ("code", "name_en", "endonym", "script", "direction", "translation", "strings"), ("sources",), what, problems)
+    check_keys(root, ("code", "name_en", "endonym", "script", "direction", "translation", "strings"), ("sources", "date_locale"), what, problems)
     code = text(root, "code", problems, what=what)
     if code and code != path.stem:
         problems.error(root.loc_of("code"), f"code '{code}' does not match the file name; rename the file to {code}.yaml")
@@ -244,6 +259,7 @@ def read_language(path: Path, fonts: FontManifest | None, problems: Problems) ->
     if "sources" in root and expect_mapping(root["sources"], root.loc, f"'sources' in {what}", problems) is not None:
         sources = {key: text(root["sources"], key, problems, what=f"'sources' in {what}") for key in root["sources"]}
     return Language(
+        date_locale=_date_locale(root, code or path.stem, what, problems),
         sources=sources,
         code=code or path.stem,
         name_en=text(root, "name_en", problems, what=what),
