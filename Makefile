@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: default all setup fonts build check test bench browser clean
+.PHONY: default all setup fonts build check test bench browser zbar clean
 default: build
 
 setup: $(STAMP)
@@ -36,7 +36,11 @@ check: $(FONTS)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(FONTS) browser
+# ZBar (Debian zbar-tools): the second QR decoder, reading codes from phone-like photos.
+zbar:
+	@command -v zbarimg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools >/dev/null; }
+
+test: $(FONTS) browser zbar
 	$(PY) -m pytest -q
 
 bench: $(FONTS)

@@ -25,7 +25,7 @@ from .cjk import CJKParagraph
 from .rtl import BidiParagraph
 from .fontmanifest import ScriptFont
 from .model import Layout, Style
-from .qr import MM, QRCode, module_size_mm
+from .qr import MM, QUIET_ZONE, QRCode, qr_matrix
 
 @dataclass
 class BlockContext:
@@ -38,6 +38,7 @@ class BlockContext:
     data_dir: Path
     styles: dict[str, Style]  # the style set in use (normal or compact)
     qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
+    qr_sizes: list[tuple[str, float]] = field(default_factory=list)  # (url, size in design points, quiet zone included)
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
     language_context: object = None  # code -> BlockContext, for <lang> blocks in multilingual layouts
 
@@ -279,7 +280,7 @@ def _language_block(block: bt.Lang, ctx: BlockContext) -> Flowable | None:
     inner = ctx.language_context(block.code) if ctx.language_context else None
     if inner is None:
         raise LayoutProblem(f"<lang code=\"{block.code}\"> names a language that data/languages does not have")
-    inner.qr_urls = ctx.qr_urls
+    inner.qr_urls, inner.qr_sizes = ctx.qr_urls, ctx.qr_sizes
     blocks = build_blocks(block.children, inner)
     return _table([[blocks]], ["100%"], _padding(0), inner) if blocks else None
 
@@ -288,14 +289,23 @@ def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
     if block.resource not in ctx.urls:
         raise LayoutProblem(f"{block.describe()} names resource '{block.resource}', which data/resources.yaml does not define")
     url = ctx.urls[block.resource]
-    module = module_size_mm(url, block.size)
+    modules = len(qr_matrix(url))
+    size = block.size or block.symbol * modules / (modules - 2 * QUIET_ZONE)
+    module = size / modules / MM
+    symbol = module * (modules - 2 * QUIET_ZONE)
     if module < ctx.layout.min_qr_module_mm:
         raise LayoutProblem(
-            f"QR code for '{block.resource}' has {module:.2f} mm modules at size {block.size / MM:.1f}mm; "
+            f"QR code for '{block.resource}' has {module:.2f} mm modules at size {size / MM:.1f}mm; "
             f"the layout needs at least {ctx.layout.min_qr_module_mm:.2f} mm: make it larger or the URL shorter"
         )
+    if symbol < ctx.layout.min_qr_symbol_mm - 1e-6:
+        raise LayoutProblem(
+            f"QR code for '{block.resource}' is {symbol:.1f} mm wide without its quiet zone; the layout needs at least "
+            f"{ctx.layout.min_qr_symbol_mm:.1f} mm so that a phone reads it from the whole page: make it larger"
+        )
     ctx.qr_urls.append(url)
-    return QRCode(url, block.size)
+    ctx.qr_sizes.append((url, size))
+    return QRCode(url, size)
 
 
 class URLParagraph(Flowable):

@@ -60,7 +60,9 @@ VOCABULARY: dict[str, ElementRule] = {
                            choices={"valign": ("top", "middle", "bottom"), "mirror": ("yes", "no")}),
     "column": ElementRule(),
     "box": ElementRule(optional=("style",)),
-    "qr": ElementRule(required=("resource", "size"), dimensions=("size",)),
+    # size: the whole code, quiet zone included; symbol: the code without its quiet zone
+    # (what a phone must resolve). Exactly one of them.
+    "qr": ElementRule(required=("resource",), optional=("size", "symbol"), dimensions=("size", "symbol")),
     "image": ElementRule(optional=("src", "width"), dimensions=("width",)),
     "lang": ElementRule(required=("code",)),
     "spacer": ElementRule(required=("height",), optional=("grow",), dimensions=("height", "grow")),
@@ -137,7 +139,8 @@ class Box(Block):
 @dataclass(frozen=True)
 class QR(Block):
     resource: str = ""
-    size: float = 0.0
+    size: float = 0.0  # points, quiet zone included; 0 when given as symbol
+    symbol: float = 0.0  # points, without the quiet zone; 0 when given as size
     tag = "qr"
 
     def describe(self) -> str:
@@ -377,7 +380,9 @@ def _block(node: Node) -> Block:
     if tag == "box":
         return Box(line, a.get("style", "box"), _blocks(node))
     if tag == "qr":
-        return QR(line, a["resource"], size(node, "size"))
+        if ("size" in a) == ("symbol" in a):
+            raise LayoutProblem("<qr> needs exactly one of size= (quiet zone included) or symbol= (without it)", Loc("", line))
+        return QR(line, a["resource"], size(node, "size", 0.0), size(node, "symbol", 0.0))
     if tag == "image":
         src = a.get("src", "").strip()
         if src and "width" not in a:

@@ -31,10 +31,15 @@ def bleed_for(paper: str) -> float:
     return 3 * 72 / 25.4 if paper.lower().startswith("a") else 9.0
 
 
+def print_scale(design: tuple[float, float], paper: Paper) -> float:
+    """How much a page designed at `design` size is scaled to print on `paper`."""
+    return min(paper.width / design[0], paper.height / design[1])
+
+
 def draw(laid_out: LaidOut, paper: Paper, options: PrintOptions, author: str) -> Drawn:
     trim = (paper.width, paper.height)
     size = laid_out.size
-    scale = min(trim[0] / size[0], trim[1] / size[1])
+    scale = print_scale(size, paper)
     bleed = bleed_for(paper.name) if options.bleed else 0.0
     # Around the bleed, a slug holds the crop marks.
     edge = bleed + CROP_MARK_LENGTH + 4 if options.bleed else 0.0

@@ -85,6 +85,7 @@ class LaidOut:
     subject: str
     font: str  # the frame language's regular font, the canvas's first font
     qr_urls: list[str]
+    qr_sizes: list[tuple[str, float]]  # (url, size in design points, quiet zone included)
     texts: dict[str, str]  # language code -> every character printed in it, for the glyph check
     lang_tag: str
 
@@ -158,7 +159,7 @@ def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str
     pages = [position_page(page, size, ctx) for page in tree.pages]
     title = tree.title or f"{layout.name} ({language.code})"
     lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
-    return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls),
+    return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls), list(ctx.qr_sizes),
                    bt.texts_by_language(tree, frame_language.code), lang_tag)
 
 

@@ -69,7 +69,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     root = load_mapping(path, problems, what)
     if root is None:
         return None
-    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "pages", "fits", "design_paper", "languages", "page_languages"), what, problems)
+    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "min_qr_symbol", "pages", "fits", "design_paper", "languages", "page_languages"), what, problems)
     template_name = text(root, "template", problems, what=what)
     template_path = path.parent / template_name
     source = ""
@@ -90,6 +90,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     styles = read_styles(root.get("styles"), root, what, problems)
     fits = [("normal", styles)] + read_fits(root, styles, what, problems)
     min_module = dimension(root, "min_qr_module", problems, what, default=0.4 * UNITS["mm"])
+    min_symbol = dimension(root, "min_qr_symbol", problems, what, default=0.0)
     pages = root.get("pages", Scalar("1", root.loc))
     if not (isinstance(pages, Scalar) and pages.isdigit() and int(pages) > 0):
         problems.error(root.loc_of("pages"), f"'pages' in {what} must be a whole number of pages")
@@ -104,6 +105,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
         styles=styles,
         fits=tuple(fits),
         min_qr_module_mm=min_module / UNITS["mm"],
+        min_qr_symbol_mm=min_symbol / UNITS["mm"],
         pages=int(pages),
         design_paper=_design_paper(root, papers, what, problems),
         language_mode=_language_mode(root, what, problems),

@@ -30,6 +30,20 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class PrintedCode:
+    """A QR code as printed: what it encodes, the symbol's width without its quiet zone and
+    the width of one module, in millimetres on the paper."""
+
+    url: str
+    symbol_mm: float
+    module_mm: float
+
+    @staticmethod
+    def from_dict(raw: dict) -> "PrintedCode":
+        return PrintedCode(str(raw["url"]), float(raw["symbol_mm"]), float(raw["module_mm"]))
+
+
+@dataclass(frozen=True)
 class ManifestEntry:
     path: str
     school: str
@@ -55,11 +69,13 @@ class ManifestEntry:
     verified: Verified
     languages: tuple[str, ...] = ()  # a page in several languages
     search: str = ""  # extra words the catalog's filter matches
+    qr_codes: tuple[PrintedCode, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict:
         raw = dataclasses.asdict(self)
         raw["qr"], raw["languages"], raw["warnings"] = list(self.qr), list(self.languages), list(self.warnings)
+        raw["qr_codes"] = [dataclasses.asdict(code) for code in self.qr_codes]
         return raw
 
     def with_warnings(self, warnings: list[str]) -> "ManifestEntry":
@@ -73,6 +89,7 @@ class ManifestEntry:
             values["verified"] = Verified.from_dict(raw["verified"])
             for name in ("qr", "languages", "warnings"):
                 values[name] = tuple(str(v) for v in raw.get(name, ()))
+            values["qr_codes"] = tuple(PrintedCode.from_dict(c) for c in raw.get("qr_codes", ()))
             entry = ManifestEntry(**values)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None

@@ -84,6 +84,7 @@ class Layout:
     styles: dict[str, Style]
     fits: tuple[tuple[str, dict[str, Style]], ...]  # style sets tried in order until the page fits
     min_qr_module_mm: float
+    min_qr_symbol_mm: float
     pages: int
     path: str
     design_paper: str = ""  # drawn on this paper's size and scaled onto the others

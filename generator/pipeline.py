@@ -23,7 +23,8 @@ from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
 from .layout import Overflow, lay_out
-from .manifest import ManifestEntry, Verified
+from .manifest import ManifestEntry, PrintedCode, Verified
+from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_job
@@ -276,8 +277,17 @@ def manifest_entry(project: Project, job: Job, result: Rendered, verified: Verif
         pages=result.pages, bytes=len(result.pdf), sha256=hashlib.sha256(result.pdf).hexdigest(), qr=tuple(result.qr_urls),
         translation_status=status, reviewed_by=language.reviewed_by, reviewed_on=language.reviewed_on,
         title=result.title, fit=result.fit, input_hash=job.input_hash, thumbnail=thumbnail_path(job.output),
-        verified=verified, languages=job.page_languages, search=search,
+        verified=verified, languages=job.page_languages, search=search, qr_codes=printed_codes(result),
     )
+
+
+def printed_codes(result: Rendered) -> tuple[PrintedCode, ...]:
+    codes = []
+    for url, size in result.qr_printed:
+        modules = len(qr_matrix(url))
+        module_mm = size / modules / MM
+        codes.append(PrintedCode(url, round(module_mm * (modules - 2 * QUIET_ZONE), 2), round(module_mm, 3)))
+    return tuple(codes)
 
 
 def thumbnail_path(output: str) -> str:

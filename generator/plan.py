@@ -75,7 +75,7 @@ def digest_inputs(project: Project) -> InputDigests:
                    sorted(project.organisations.items(), key=str), sorted(project.papers.items()),
                    project.ledger))  # the ledger decides each page's information date and status
     layouts = {name: _sha((layout.template_source, layout.styles, layout.fits, layout.papers, layout.pages,
-                           layout.min_qr_module_mm, layout.design_paper, layout.language_mode, layout.page_languages))
+                           layout.min_qr_module_mm, layout.min_qr_symbol_mm, layout.design_paper, layout.language_mode, layout.page_languages))
                for name, layout in project.layouts.items()}
     languages = {code: _sha(replace(language, string_locs={}, path=""))
                  for code, language in project.languages.items()}

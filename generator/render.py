@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error every stage may raise)
-from .draw import Drawn, draw
+from .draw import Drawn, draw, print_scale
 from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
 
@@ -24,15 +24,16 @@ class Rendered:
     texts: dict[str, str]  # language code -> every character printed in that language, for the glyph check
     lang_tag: str
     qr_drawings: tuple[tuple[str, str], ...]  # (url, fingerprint of its drawing)
+    qr_printed: tuple[tuple[str, float], ...] = ()  # (url, printed size in points, quiet zone included)
 
 
 def render_job(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
                options: PrintOptions = PrintOptions(), page_languages: list[Language] | None = None) -> Rendered:
     laid_out = lay_out(project, layout, language, paper, school, options, page_languages)
     drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
-    return rendered(laid_out, drawn)
+    return rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
 
 
-def rendered(laid_out: LaidOut, drawn: Drawn) -> Rendered:
+def rendered(laid_out: LaidOut, drawn: Drawn, scale: float = 1.0) -> Rendered:
     return Rendered(drawn.pdf, drawn.pages, laid_out.qr_urls, laid_out.title, laid_out.fit, laid_out.texts,
-                    laid_out.lang_tag, drawn.qr_drawings)
+                    laid_out.lang_tag, drawn.qr_drawings, tuple((url, size * scale) for url, size in laid_out.qr_sizes))

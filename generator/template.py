@@ -127,8 +127,10 @@ def context(project: Project, layout: Layout, language: Language, paper: str, fi
         "fit": fit,
         "information_line": information_line(language, source, iso_date),
         "information_line_en": information_line(source, source, iso_date),
+        "information_line_own": information_line(language, language, iso_date),  # no English beside it (cards)
         "status_line": status_line(language, source, advice_unreviewed),
         "status_line_en": status_line(source, source, advice_unreviewed),
+        "status_line_own": status_line(language, language, advice_unreviewed),  # no English beside it (card backs)
         "advice_unreviewed": advice_unreviewed,
     }
 

@@ -143,7 +143,7 @@ def test_overflow_fails_the_build_naming_layout_language_paper_and_block(data_co
     out = tmp_path / "out"
     result = run_cli("build", "--layout", "handout", "--data", str(data_copy), "--out", str(out))
     assert result.returncode == 1
-    assert "failed: hartford-public-schools/handout/es/letter: text overflows the body region: <columns>" in result.stderr
+    assert re.search(r"failed: hartford-public-schools/handout/es/letter: text overflows the body region: <\w+>", result.stderr)
     languages = len(list((data_copy / "languages").glob("*.yaml")))
     assert f"built {languages - 1}, up to date 0, warnings 2, failures 1" in result.stderr
     letter = out / "hartford-public-schools" / "handout" / "letter"

@@ -69,7 +69,8 @@ def test_qr_codes_meet_print_rules(project, built):
         matrix = qr_matrix(resource.url)
         assert not any(matrix[0]) and not any(row[0] for row in matrix[:4])  # quiet zone is white
         assert all(not any(row[:4]) and not any(row[-4:]) for row in matrix)
-        size_pt = 23 * 72 / 25.4  # as the handout template asks
+        symbol_pt = layout.min_qr_symbol_mm * 72 / 25.4  # the smallest the handout allows
+        size_pt = symbol_pt * len(matrix) / (len(matrix) - 8)
         assert module_size_mm(resource.url, size_pt) >= layout.min_qr_module_mm >= 0.4
 
 
@@ -84,10 +85,16 @@ def test_qr_error_correction_is_m_or_higher():
 
 
 def test_qr_too_small_for_its_url_is_refused(project, tmp_path):
-    layout = dataclasses.replace(project.layouts["handout"], template_source=re.sub(r'qr resource="(\w+)" size="[^"]*"', r'qr resource="\1" size="12mm"', project.layouts["handout"].template_source))
+    small = re.sub(r'qr resource="(\w+)" (size|symbol)="[^"]*"', r'qr resource="\1" size="12mm"', project.layouts["handout"].template_source)
+    assert small != project.layouts["handout"].template_source
+    layout = dataclasses.replace(project.layouts["handout"], template_source=small)
     changed = dataclasses.replace(project, layouts={"handout": layout})
     with pytest.raises(LayoutProblem, match="QR code for 'aclu' has 0.2. mm modules"):
         render_job(changed, layout, changed.languages["en"], "letter")
+    # Above the module minimum, still below the printed minimum a phone needs: refused too.
+    layout = dataclasses.replace(layout, template_source=small.replace('size="12mm"', 'size="22mm"'))
+    with pytest.raises(LayoutProblem, match="wide without its quiet zone; the layout needs at least 20.0 mm"):
+        render_job(dataclasses.replace(project, layouts={"handout": layout}), layout, changed.languages["en"], "letter")
 
 
 def test_verify_catches_a_wrong_qr_and_a_wrong_language(project):
