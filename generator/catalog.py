@@ -35,9 +35,11 @@ def language_groups(documents: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (g["lang"] != "en", g["language"].lower()))
 
 
-def catalog_html(documents: list[dict], project) -> str:
+def catalog_html(documents: list[dict], project, web: dict[str, str] | None = None) -> str:
+    """`web`: language code -> the relative link of its web page (written by `build --web`)."""
     template = _environment().get_template("catalog.html.j2")
     return template.render(
+        web=web or {},
         district=project.district.get("name", ""),
         as_of=project.district.get("information_as_of", ""),
         groups=language_groups(documents),

@@ -108,6 +108,8 @@ def write_catalog(out_dir: Path, entries: list[dict], project) -> Path:
     from .catalog import catalog_html
 
     documents = sorted((d for d in entries if (out_dir / d["path"]).is_file()), key=lambda d: d["path"])
+    # Each language's web page (`build --web`), linked where it has been written.
+    web = {code: f"web/{code}/index.html" for code in project.languages if (out_dir / "web" / code / "index.html").is_file()}
     path = out_dir / "index.html"
-    atomic_write(path, catalog_html(documents, project).encode("utf-8"))
+    atomic_write(path, catalog_html(documents, project, web).encode("utf-8"))
     return path
