@@ -339,6 +339,7 @@ def render_index(env: jinja2.Environment, project: Project, schools: list[School
     style, script = _read_asset("web.css") + index_font_css(fonted), _read_asset("web_chooser.js")
     return env.get_template("web_index.html.j2").render(
         languages=ordered_languages(project), schools=schools, district=project.district.get("name", ""),
+        title=project.languages["en"].strings["doc_title"],  # the English handout's own title
         as_of=project.district.get("information_as_of", ""),
         style=Markup(style), script=Markup(script), csp=content_security_policy([style], [script], fonts=bool(fonted)),
     )
