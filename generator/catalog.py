@@ -38,12 +38,14 @@ def language_groups(documents: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (g["lang"] != "en", g["language"].lower()))
 
 
-def catalog_html(entries: list, project) -> str:
+def catalog_html(entries: list, project, web: dict[str, str] | None = None) -> str:
     """Manifest entries -> the catalog page. Entries are ManifestEntry; plain dicts in the
-    same shape are accepted too (tests build hostile ones by hand)."""
+    same shape are accepted too (tests build hostile ones by hand). `web`: language code ->
+    the relative link of its web page (written by `build --web`)."""
     documents = [entry.as_dict() if hasattr(entry, "as_dict") else dict(entry) for entry in entries]
     template = _environment().get_template("catalog.html.j2")
     return render_protected(template, {
+        "web": web or {},
         "district": project.district.get("name", ""),
         "as_of": project.district.get("information_as_of", ""),
         "groups": language_groups(documents),
