@@ -1,5 +1,5 @@
 # `make`       set up (.venv, fonts) and build the default handouts into output/
-# `make all`   the semester run: every school x language x layout x paper, plus the catalog
+# `make all`   the semester run: every school x language x layout x paper, the catalog and the web edition
 # `make test`  set up if needed, then run the tests
 # `make bench` the batch benchmark (figures for the README)
 PYTHON ?= python3
@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: default all setup fonts build check test bench browser zbar clean
+.PHONY: default all setup fonts build check test bench browser zbar axe clean
 default: build
 
 setup: $(STAMP)
@@ -24,10 +24,10 @@ $(FONTS): $(STAMP) fonts/manifest.yaml
 	$(PY) -m generator.fontprep
 
 build: $(FONTS)
-	$(PY) -m generator build --all
+	$(PY) -m generator build --all --web
 
 all: $(FONTS)
-	$(PY) -m generator build --all
+	$(PY) -m generator build --all --web
 
 check: $(FONTS)
 	$(PY) -m generator check
@@ -36,11 +36,20 @@ check: $(FONTS)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# axe-core (pinned in package.json / package-lock.json) checks the web pages in Chromium.
+AXE := node_modules/axe-core/axe.min.js
+axe: $(AXE)
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 # ZBar (Debian zbar-tools): the second QR decoder, reading codes from phone-like photos.
 zbar:
 	@command -v zbarimg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools >/dev/null; }
 
-test: $(FONTS) browser zbar
+test: $(FONTS) browser zbar $(AXE)
 	$(PY) -m pytest -q
 
 bench: $(FONTS)

@@ -43,17 +43,19 @@ def catalog_date(project) -> str:
     any source, as English readers write dates, or that no one has checked yet."""
     from .dates import reader_date
 
-    ledger = project.ledger
-    iso = ledger.information_date(ledger.sources)
+    ledger = getattr(project, "ledger", None)
+    iso = ledger.information_date(ledger.sources) if ledger else ""
     return reader_date(iso, "en") if iso else "not yet checked by the district (see each page's footer)"
 
 
-def catalog_html(entries: list, project) -> str:
+def catalog_html(entries: list, project, web: dict[str, str] | None = None) -> str:
     """Manifest entries -> the catalog page. Entries are ManifestEntry; plain dicts in the
-    same shape are accepted too (tests build hostile ones by hand)."""
+    same shape are accepted too (tests build hostile ones by hand). `web`: language code ->
+    the relative link of its web page (written by `build --web`)."""
     documents = [entry.as_dict() if hasattr(entry, "as_dict") else dict(entry) for entry in entries]
     template = _environment().get_template("catalog.html.j2")
     return render_protected(template, {
+        "web": web or {},
         "district": project.district.get("name", ""),
         "as_of": catalog_date(project),
         "groups": language_groups(documents),

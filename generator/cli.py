@@ -36,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--bleed", action="store_true", help="add a bleed (3 mm / 0.125 in) and crop marks, for print shops")
     b.add_argument("--grayscale", action="store_true", help="pure black on white, no tints (for office printers)")
     b.add_argument("--out", type=Path, default=ROOT / "output", help="output directory (default: output/)")
+    b.add_argument("--web", action="store_true", help="also write the accessible web edition, OUT/web/ (every language)")
 
     c = commands.add_parser("check", help="validate data and templates without rendering PDFs")
     data_options(c)
@@ -116,6 +117,12 @@ def cmd_build(args) -> int:
     if outcome.problems.errors or (options.strict and outcome.problems.warnings):
         _summary_bad_input(outcome.problems, options.strict)
         return EXIT_BAD_INPUT
+    if args.web:
+        from .web import build_web
+
+        web, _ = build_web(options)
+        outcome.failed += web.failed
+        print(f"web: {web.pages} pages, {len(web.written)} files written in {options.out / 'web'}")
     for failure in outcome.failed:
         print(f"failed: {failure}", file=sys.stderr)
     for path in outcome.removed:

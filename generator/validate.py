@@ -355,10 +355,30 @@ def check_language_glyphs(languages: dict[str, Language], fonts: FontManifest, p
 
 @lru_cache(maxsize=None)
 def font_characters(font_path: str) -> frozenset[int]:
+    """Every character a prepared font maps. Decoding a CJK font's cmap takes a quarter of
+    a second, so the set is kept beside the font, keyed by the font file's sha256."""
+    import json
+
     from fontTools.ttLib import TTFont
 
+    path = Path(font_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cache = path.with_name(f".{path.name}.chars.json")
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("sha256") == digest:
+            return frozenset(cached["characters"])
+    except (OSError, ValueError, AttributeError):
+        pass
     with TTFont(font_path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+        characters = frozenset(font.getBestCmap())
+    try:
+        from .write import atomic_write
+
+        atomic_write(cache, json.dumps({"sha256": digest, "characters": sorted(characters)}).encode("utf-8"))
+    except OSError:
+        pass  # a read-only fonts directory only costs the time
+    return characters
 
 
 def check_glyph_coverage(language: Language, texts: dict[str, str], font_paths: list[Path], problems: Problems) -> None:

@@ -95,7 +95,7 @@ def pdf_thumbnail(pdf: bytes) -> bytes:
         page = document[0]
         image = page.render(scale=THUMBNAIL_WIDTH / page.get_width()).to_pil()
         out = io.BytesIO()
-        image.convert("RGB").save(out, format="PNG", optimize=True)
+        image.convert("RGB").save(out, format="PNG", compress_level=6)  # optimize=True cost 10 ms a page
         return out.getvalue()
     finally:
         document.close()

@@ -112,6 +112,8 @@ def remove_output(out_dir: Path, *relative: str) -> None:
 def write_catalog(out_dir: Path, entries: list[ManifestEntry], project) -> Path:
     from .catalog import catalog_html
 
+    # Each language's web page (`build --web`), linked where it has been written.
+    web = {code: f"web/{code}/index.html" for code in project.languages if (out_dir / "web" / code / "index.html").is_file()}
     path = out_dir / "index.html"
-    atomic_write(path, catalog_html(existing(out_dir, entries), project).encode("utf-8"))
+    atomic_write(path, catalog_html(existing(out_dir, entries), project, web).encode("utf-8"))
     return path
