@@ -37,6 +37,7 @@ from .errors import Problems
 from .model import Language, Project, School
 from .qr import qr_matrix
 from .rtl import BRACKETS, _ltr_spans
+from .catalog import catalog_date
 from .template import TemplateProblem, render_template
 from .write import atomic_write, inside, output_lock, read_manifest, remove_output
 
@@ -354,7 +355,7 @@ def render_index(env: jinja2.Environment, project: Project, schools: list[School
     return env.get_template("web_index.html.j2").render(
         languages=ordered_languages(project), schools=schools, district=project.district.get("name", ""),
         title=project.languages["en"].strings["doc_title"],  # the English handout's own title
-        as_of=project.district.get("information_as_of", ""),
+        as_of=catalog_date(project),
         style=Markup(style), script=Markup(script), csp=content_security_policy([style], [script], fonts=bool(fonted)),
     )
 

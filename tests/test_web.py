@@ -137,8 +137,11 @@ def test_page_carries_the_handout_strings(browser, web, project, code):
     plain = lambda s: " ".join(s.replace("**", "").split())  # noqa: E731
     for key in ("doc_title", "door_heading", "door_1", "door_5", "legal_heading", "disclaimer", "qr_aclu_caption"):
         assert plain(t[key]) in text, key
-    assert plain(t["footer_as_of"].replace("{date}", project.district["information_as_of"])) in text
-    assert plain(t["status_draft"] if language.status == "draft" else t["status_source"]) in text  # the footer rule
+    from generator.template import context
+
+    footer = context(project, project.layouts["handout"], language, project.layouts["handout"].papers[0])
+    assert plain(footer["information_line"]) in text  # the footer rules: the information date (or not yet checked)
+    assert plain(footer["status_line"]) in text  # and the translation status
     assert 5 in lists  # the five door steps are one real list
     assert "tel:+1" + re.sub(r"\D", "", project.district["welcome_center"]["phone"]) in tel
     assert {f"mailto:{o['email']}" for o in project.organisations["complaint_offices"]} <= set(mail)
