@@ -23,6 +23,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
+from .pdftags import begin_actual_text, end_actual_text
+
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
 
@@ -260,9 +262,15 @@ class BidiParagraph(Flowable):
                 x = left + (right - left - line_width) / 2
             else:
                 x = right - line_width
-            for (shaped, width), bold in placed:
+            for ((shaped, width), bold), (text, _, level) in zip(placed, self._visual_runs(line)):
+                # Glyphs are shaped (joined forms and ligatures say nothing of their letters),
+                # so each run carries its text. PDFium and Poppler read text in drawing order
+                # and turn right-to-left runs around themselves (measured: given the logical
+                # text, both reversed it), so a right-to-left run's text is given reversed.
+                begin_actual_text(canvas, text[::-1] if level % 2 else text)
                 canvas.setFont(self._font(bold), style.fontSize)
                 canvas.drawString(x, y, shaped)
+                end_actual_text(canvas)
                 x += width
             if number == 0 and self.bullet:
                 canvas.setFont(style.fontName, style.fontSize)
