@@ -103,8 +103,8 @@ class BlockContext:
             # Shaped text draws glyphs that do not say their characters; right-to-left
             # paragraphs mark their lines themselves (rtl.py), in logical order.
             text = "".join(text for text, _ in runs)
-            mark(paragraph, Tag(role, f"{bullet} {text}" if bullet else text, bool(self.script.shaping) and not self.rtl,
-                                self.lang))
+            mark(paragraph, Tag(role, f"{bullet} {text}" if bullet else text, bool(self.script.shaping) or self.rtl,
+                                self.lang, own_spans=self.rtl))
         return paragraph
 
     def alignment(self, align: str) -> int:

@@ -43,8 +43,8 @@ class Tag:
 
     role: a standard structure type, or "" for a block that is not an element of its own
     (spacers, rules, columns: its children belong to the enclosing element).
-    text: the logical text, written as /ActualText when `actual` (the glyphs drawn do not
-    say it: shaped text). lang: the block's language (BCP 47). alt: a figure's alternative
+    text: the logical text, written as /ActualText (on the element, and around the drawing
+    unless the flowable marks its runs itself) when `actual`: the glyphs drawn do not say it. lang: the block's language (BCP 47). alt: a figure's alternative
     text. columns: for columns drawn mirrored (right to left), how many blocks each cell
     holds in drawing order, so that the tree keeps the logical order.
     """
@@ -55,6 +55,7 @@ class Tag:
     lang: str = ""
     alt: str = ""
     columns: tuple[int, ...] = ()
+    own_spans: bool = False  # the flowable marks its runs itself (rtl.py); the element still says its text
 
 
 def mark(flowable, tag: Tag):
@@ -115,6 +116,8 @@ class Structure:
         self.page_mcids: list[list[Node]] = [[]]  # per page, the element of each MCID
 
     def open(self, tag: Tag) -> None:
+        if tag.role == "LBody":  # a list item's paragraph: LI > LBody, as PDF/UA asks
+            self.open(Tag("LI"))
         node = Node(tag)
         self.stack[-1].children.append(node)
         self.stack.append(node)
@@ -124,17 +127,19 @@ class Structure:
             self.page_mcids[self.page].append(node)
             # The page's artifact sequence pauses while the block draws.
             self.canvas.addLiteral(f"EMC /{tag.role} <</MCID {node.mcid}>> BDC")
-            if tag.actual and tag.text:
+            if tag.actual and tag.text and not tag.own_spans:
                 begin_actual_text(self.canvas, tag.text)
 
     def close(self) -> None:
         node = self.stack.pop()
         if node.mcid >= 0:
-            if node.tag.actual and node.tag.text:
+            if node.tag.actual and node.tag.text and not node.tag.own_spans:
                 end_actual_text(self.canvas)
             self.canvas.addLiteral("EMC /Artifact BMC")
         if node.tag.columns:
             node.children = _logical_columns(node.children, node.tag.columns)
+        if node.tag.role == "LBody":
+            self.close()  # its LI
 
     def _inside_content(self) -> bool:
         return any(node.mcid >= 0 for node in self.stack[:-1])
@@ -220,6 +225,8 @@ class TaggedCanvas(Canvas):
                 entries["Lang"] = PDFString(lang)
             if tag.alt:
                 entries["Alt"] = PDFString(tag.alt)
+            if tag.actual and tag.text:  # what assistive technology and pdfinfo -struct-text read
+                entries["ActualText"] = PDFString(tag.text)
             kids = [refs[id(child)] for child in _elements(node)]
             if node.mcid >= 0:
                 entries["Pg"] = pages[node.page]
