@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: default all setup fonts build check test bench browser clean
+.PHONY: default all setup fonts build check test bench browser poppler clean
 default: build
 
 setup: $(STAMP)
@@ -36,7 +36,11 @@ check: $(FONTS)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(FONTS) browser
+# The text-layer tests read the PDFs back with Poppler (pdftotext, pdfinfo -struct-text).
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+test: $(FONTS) browser poppler
 	$(PY) -m pytest -q
 
 bench: $(FONTS)

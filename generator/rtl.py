@@ -253,8 +253,8 @@ class BidiParagraph(Flowable):
         left = style.leftIndent
         y = self.height - self._baseline_offset()
         for number, line in enumerate(self.lines):
-            placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold)
-                      for text, bold, level in self._visual_runs(line)]
+            runs = self._visual_runs(line)
+            placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
             line_width = sum(width for (_, width), _ in placed)
             if style.alignment == TA_LEFT:
                 x = left
@@ -262,7 +262,7 @@ class BidiParagraph(Flowable):
                 x = left + (right - left - line_width) / 2
             else:
                 x = right - line_width
-            for ((shaped, width), bold), (text, _, level) in zip(placed, self._visual_runs(line)):
+            for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
                 # Glyphs are shaped (joined forms and ligatures say nothing of their letters),
                 # so each run carries its text. PDFium and Poppler read text in drawing order
                 # and turn right-to-left runs around themselves (measured: given the logical
