@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: default all setup fonts build check test bench browser zbar axe clean
+.PHONY: default all setup fonts build check test bench browser zbar axe poppler clean
 default: build
 
 setup: $(STAMP)
@@ -49,7 +49,11 @@ $(AXE): package.json package-lock.json
 zbar:
 	@command -v zbarimg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools >/dev/null; }
 
-test: $(FONTS) browser zbar $(AXE)
+# The text-layer tests read the PDFs back with Poppler (pdftotext, pdfinfo -struct-text).
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+test: $(FONTS) browser zbar poppler $(AXE)
 	$(PY) -m pytest -q
 
 bench: $(FONTS)

@@ -25,6 +25,7 @@ from .cjk import CJKParagraph
 from .rtl import BidiParagraph
 from .fontmanifest import ScriptFont
 from .model import Layout, Style
+from .pdftags import Tag, mark
 from .qr import MM, QUIET_ZONE, QRCode, qr_matrix
 
 @dataclass
@@ -41,6 +42,7 @@ class BlockContext:
     qr_sizes: list[tuple[str, float]] = field(default_factory=list)  # (url, size in design points, quiet zone included)
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
     language_context: object = None  # code -> BlockContext, for <lang> blocks in multilingual layouts
+    lang: str = ""  # the language's code, for the structure tree's /Lang
 
     def style(self, name: str, block: bt.Block) -> Style:
         try:
@@ -76,8 +78,10 @@ class BlockContext:
             )
         return self._styles[key]
 
-    def paragraph(self, runs: list[tuple[str, bool]], style: ParagraphStyle, bullet: str | None = None) -> Flowable:
-        """The paragraph flowable that suits the script: right-to-left, CJK or plain.
+    def paragraph(self, runs: list[tuple[str, bool]], style: ParagraphStyle, bullet: str | None = None,
+                  role: str = "P") -> Flowable:
+        """The paragraph flowable that suits the script: right-to-left, CJK or plain, tagged
+        with its structure role (H1, P, LBody...).
 
         A batch prints the same paragraphs for every school, so a paragraph made from the
         same text and style is reused: parsed and line-broken once per worker, drawn on
@@ -87,7 +91,7 @@ class BlockContext:
         else:
             cls = CachedCJKParagraph if self.script.line_break == "cjk" else CachedParagraph
             content = runs_to_markup(runs)
-        key = (cls.__name__, content, style_signature(style), bullet, self.bold_font)
+        key = (cls.__name__, content, style_signature(style), bullet, self.bold_font, role, self.lang)
         paragraph = _PARAGRAPHS.get(key)
         if paragraph is None:
             if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
@@ -97,6 +101,11 @@ class BlockContext:
             else:
                 paragraph = cls(content, style, bulletText=bullet)
             _PARAGRAPHS[key] = paragraph
+            # Shaped text draws glyphs that do not say their characters; right-to-left
+            # paragraphs mark their lines themselves (rtl.py), in logical order.
+            text = "".join(text for text, _ in runs)
+            mark(paragraph, Tag(role, f"{bullet} {text}" if bullet else text, bool(self.script.shaping) or self.rtl,
+                                self.lang, own_spans=self.rtl))
         return paragraph
 
     def alignment(self, align: str) -> int:
@@ -149,8 +158,30 @@ def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowab
         flowable = build_block(block, ctx)
         if flowable is not None:
             flowable._block = block.describe()
+            if not hasattr(flowable, "_tag"):
+                mark(flowable, block_tag(block, ctx))
             flowables.append(flowable)
     return flowables
+
+
+ROLES = {"h1": "H1", "h2": "H2", "h3": "H3", "p": "P"}
+
+
+def block_tag(block: bt.Block, ctx: BlockContext) -> Tag:
+    """The structure element of a block that is not a paragraph (paragraphs are tagged when made)."""
+    if isinstance(block, bt.Text):  # a web address broken over lines: one word when read back
+        return Tag("P", "".join(text for text, _ in block.runs), True, ctx.lang)
+    if isinstance(block, bt.ListBlock):
+        return Tag("L", lang=ctx.lang)
+    if isinstance(block, bt.Box):
+        return Tag("Div", lang=ctx.lang)
+    if isinstance(block, bt.Lang):
+        return Tag("Div", lang=block.code)
+    if isinstance(block, bt.QR):
+        return Tag("Figure", lang="en", alt=f"QR code: {ctx.urls[block.resource]}")
+    if isinstance(block, bt.Image):
+        return Tag("Figure", lang=ctx.lang, alt=block.alt) if block.alt else Tag("")
+    return Tag("")  # spacers, rules (drawn as artifacts), columns (their blocks belong to the enclosing element)
 
 
 def build_block(block: bt.Block, ctx: BlockContext) -> Flowable | None:
@@ -160,7 +191,7 @@ def build_block(block: bt.Block, ctx: BlockContext) -> Flowable | None:
         style = ctx.paragraph_style(block.style, block)
         if block.wrap_url:
             return URLParagraph("".join(text for text, _ in block.runs), style)
-        return ctx.paragraph(list(block.runs), style)
+        return ctx.paragraph(list(block.runs), style, role=ROLES[block.tag])
     if isinstance(block, bt.ListBlock):
         return _list(block, ctx)
     if isinstance(block, bt.Columns):
@@ -192,7 +223,7 @@ def _list(block: bt.ListBlock, ctx: BlockContext) -> Flowable | None:
     for runs in block.items:
         if runs:
             style = ctx.paragraph_style(block.style, block, indent=indent)
-            items.append(ctx.paragraph(list(runs), style, block.bullet))
+            items.append(ctx.paragraph(list(runs), style, block.bullet, role="LBody"))
     return _table([[items]], ["100%"], _padding(0), ctx) if items else None
 
 
@@ -219,7 +250,10 @@ def _columns(block: bt.Columns, ctx: BlockContext) -> Flowable:
                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
                 ("LEFTPADDING", (0, 0), (-1, -1), gap / 2), ("RIGHTPADDING", (0, 0), (-1, -1), gap / 2),
                 ("LEFTPADDING", (0, 0), (0, 0), 0), ("RIGHTPADDING", (-1, 0), (-1, 0), 0)]
-    return _table([cells], widths, commands, ctx)
+    table = _table([cells], widths, commands, ctx)
+    if ctx.rtl and block.mirror:  # drawn right to left: the structure tree restores the columns' order
+        mark(table, Tag("", columns=tuple(len(cell) for cell in cells)))
+    return table
 
 
 def _box(block: bt.Box, ctx: BlockContext) -> Flowable:

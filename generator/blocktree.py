@@ -63,7 +63,7 @@ VOCABULARY: dict[str, ElementRule] = {
     # size: the whole code, quiet zone included; symbol: the code without its quiet zone
     # (what a phone must resolve). Exactly one of them.
     "qr": ElementRule(required=("resource",), optional=("size", "symbol"), dimensions=("size", "symbol")),
-    "image": ElementRule(optional=("src", "width"), dimensions=("width",)),
+    "image": ElementRule(optional=("src", "width", "alt"), dimensions=("width",)),
     "lang": ElementRule(required=("code",)),
     "spacer": ElementRule(required=("height",), optional=("grow",), dimensions=("height", "grow")),
     "rule": ElementRule(optional=("style",)),
@@ -151,6 +151,7 @@ class QR(Block):
 class Image(Block):
     src: str = ""
     width: float | None = None
+    alt: str = ""  # what the image shows, for the structure tree (none: a decoration)
     tag = "image"
 
 
@@ -387,7 +388,7 @@ def _block(node: Node) -> Block:
         src = a.get("src", "").strip()
         if src and "width" not in a:
             raise LayoutProblem("<image> needs width= as a size", Loc("", line))
-        return Image(line, src, size(node, "width"))
+        return Image(line, src, size(node, "width"), a.get("alt", "").strip())
     if tag == "lang":
         return Lang(line, a["code"], _blocks(node))
     if tag == "spacer":

@@ -1,7 +1,9 @@
 """Draw: positioned pages -> PDF bytes on a ReportLab canvas (bleed, crop marks, scaling, metadata).
 
 Nothing is decided here: every position comes from the layout stage. A layout designed
-for one paper (a poster on Tabloid) is drawn scaled as vectors onto the others.
+for one paper (a poster on Tabloid) is drawn scaled as vectors onto the others. The
+canvas is a tagged one (pdftags.py): blocks become structure elements with their logical
+text as they draw; tints, crop marks and cut lines, drawn outside any block, are artifacts.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import io
 from dataclasses import dataclass
 
 from reportlab.lib.colors import HexColor
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.canvas import Canvas  # the type the helpers draw on
 
 from . import __version__
 from .layout import CropMarks, CutLine, LaidOut, Placed, Tint
 from .model import Paper, PrintOptions
+from .pdftags import TaggedCanvas
 
 CROP_MARK_LENGTH, CROP_MARK_OFFSET = 14.0, 4.0
 
@@ -49,7 +52,7 @@ def draw(laid_out: LaidOut, paper: Paper, options: PrintOptions, author: str) ->
         boxes = {"trimBox": (edge, edge, edge + trim[0], edge + trim[1]),
                  "bleedBox": (edge - bleed, edge - bleed, edge + trim[0] + bleed, edge + trim[1] + bleed)}
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=media, invariant=1, pageCompression=1, lang=laid_out.lang_tag,
+    canvas = TaggedCanvas(buffer, pagesize=media, invariant=1, pageCompression=1, lang=laid_out.lang_tag,
                     initialFontName=laid_out.font, initialFontSize=10, **boxes)
     canvas.setTitle(laid_out.title)
     canvas.setAuthor(author)

@@ -104,6 +104,7 @@ def block_context(project: Project, layout: Layout, language: Language, styles: 
     if grayscale:
         styles = {name: grayscale_style(style) for name, style in styles.items()}
     ctx = BlockContext(layout, info, regular, bold, language.direction == "rtl", urls, project.data_dir, styles)
+    ctx.lang = language.code
     contexts: dict[str, BlockContext] = {}
 
     def language_context(code: str) -> BlockContext | None:

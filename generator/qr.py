@@ -55,10 +55,10 @@ class QRCode(Flowable):
                 if not row[col]:
                     col += 1
                     continue
-                start = col
+                run_start = col
                 while col < n and row[col]:
                     col += 1
-                path.rect(start * module, y, (col - start) * module, module)
+                path.rect(run_start * module, y, (col - run_start) * module, module)
         canvas.drawPath(path, stroke=0, fill=1)
         canvas.restoreState()
         log = getattr(canvas, "qr_drawings", None)

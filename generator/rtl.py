@@ -23,6 +23,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
+from .pdftags import begin_actual_text, end_actual_text
+
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
 
@@ -251,8 +253,8 @@ class BidiParagraph(Flowable):
         left = style.leftIndent
         y = self.height - self._baseline_offset()
         for number, line in enumerate(self.lines):
-            placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold)
-                      for text, bold, level in self._visual_runs(line)]
+            runs = self._visual_runs(line)
+            placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
             line_width = sum(width for (_, width), _ in placed)
             if style.alignment == TA_LEFT:
                 x = left
@@ -260,9 +262,15 @@ class BidiParagraph(Flowable):
                 x = left + (right - left - line_width) / 2
             else:
                 x = right - line_width
-            for (shaped, width), bold in placed:
+            for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
+                # Glyphs are shaped (joined forms and ligatures say nothing of their letters),
+                # so each run carries its text. PDFium and Poppler read text in drawing order
+                # and turn right-to-left runs around themselves (measured: given the logical
+                # text, both reversed it), so a right-to-left run's text is given reversed.
+                begin_actual_text(canvas, text[::-1] if level % 2 else text)
                 canvas.setFont(self._font(bold), style.fontSize)
                 canvas.drawString(x, y, shaped)
+                end_actual_text(canvas)
                 x += width
             if number == 0 and self.bullet:
                 canvas.setFont(style.fontName, style.fontSize)

@@ -87,8 +87,34 @@ def test_shaping_is_on_and_visible_on_the_page(project, lang):
     assert ImageChops.difference(shaped, unshaped).getbbox() is not None
 
 
+def glyph_text_only(pdf: bytes) -> bytes:
+    """The PDF without its /ActualText spans: text extraction then reports each glyph where
+    it is drawn (with /ActualText, PDFium spreads the logical text over the run's box)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            kept, dropping = [], []
+            for operands, operator in pikepdf.parse_content_stream(page):
+                name = str(operator)
+                if name in ("BDC", "BMC"):
+                    actual = name == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/ActualText" in operands[1]
+                    dropping.append(actual)
+                    if actual:
+                        continue
+                elif name == "EMC" and dropping.pop():
+                    continue
+                kept.append((operands, operator))
+            page.Contents = document.make_stream(pikepdf.unparse_content_stream(kept))
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+
+
 def chars_with_boxes(pdf: bytes) -> tuple[str, list[tuple[float, float, float, float]]]:
-    document = pypdfium2.PdfDocument(pdf)
+    document = pypdfium2.PdfDocument(glyph_text_only(pdf))
     try:
         page = document[0].get_textpage()
         count = page.count_chars()

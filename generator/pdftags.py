@@ -1,0 +1,248 @@
+"""Draw support: the PDF's text layer and structure (tagged PDF), checked against ReportLab 5.1.0.
+
+Why this module exists: open-source ReportLab writes neither a structure tree nor
+/ActualText. Its shaped text maps conjuncts, reordered vowel signs and joined forms to
+nothing or to private-use codes (see rlprivate.assign_private_codes), and our right-to-left
+lines are drawn run by run in visual order, so what a viewer extracts is not what the page
+says. One mechanism serves both needs, marked content:
+
+- every block's drawing is a marked-content sequence `/P <</MCID n>> BDC ... EMC` that a
+  structure element (H1, H2, P, L/LI/LBody, Figure with /Alt, Div with /Lang) points to;
+- shaped or reordered text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`,
+  the logical text as UTF-16BE with a byte-order mark, so extraction returns that;
+- everything drawn outside a block (rules, tints, table backgrounds, crop and cut marks)
+  is `/Artifact`;
+- the catalog gets /StructTreeRoot, /MarkInfo <</Marked true>> and DisplayDocTitle; each
+  page /StructParents (its entry in the parent tree).
+
+Blocks say what they are with `mark(flowable, Tag(...))` (blocks.py); the draw stage draws
+on a `TaggedCanvas`, which builds the tree while the flowables draw and writes it at save.
+
+ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers them):
+`Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
+start), `Canvas._doc` (PDFDocument: Reference() registers the structure objects, Pages holds
+the page dictionaries) and `PDFPage.__NoDefault__` (the keys a page dictionary writes;
+ReportLab's list lacks /StructParents). Everything else is public: `addLiteral`,
+`setCatalogEntry`, `setViewerPreference`, `reportlab.pdfbase.pdfdoc` objects.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFPage, PDFString
+from reportlab.pdfgen.canvas import Canvas
+
+CONTENT_ROLES = {"H1", "H2", "H3", "P", "LBody", "Figure"}  # roles whose drawing is their content
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What a block is, for the structure tree.
+
+    role: a standard structure type, or "" for a block that is not an element of its own
+    (spacers, rules, columns: its children belong to the enclosing element).
+    text: the logical text, written as /ActualText (on the element, and around the drawing
+    unless the flowable marks its runs itself) when `actual`: the glyphs drawn do not say it. lang: the block's language (BCP 47). alt: a figure's alternative
+    text. columns: for columns drawn mirrored (right to left), how many blocks each cell
+    holds in drawing order, so that the tree keeps the logical order.
+    """
+
+    role: str
+    text: str = ""
+    actual: bool = False
+    lang: str = ""
+    alt: str = ""
+    columns: tuple[int, ...] = ()
+    own_spans: bool = False  # the flowable marks its runs itself (rtl.py); the element still says its text
+
+
+def mark(flowable, tag: Tag):
+    """Attach `tag` to a flowable: while it draws on a TaggedCanvas, its structure element is open.
+
+    ReportLab draws nested flowables (table cells) itself through `drawOn`, so the hook is an
+    instance attribute that shadows the class's `drawOn` and calls it."""
+    flowable._tag = tag
+    if "drawOn" not in vars(flowable):
+        flowable.drawOn = types.MethodType(_tagged_draw_on, flowable)
+    return flowable
+
+
+def _tagged_draw_on(self, canvas, x, y, _sW=0):
+    structure = getattr(canvas, "structure", None)
+    if structure is None:
+        return type(self).drawOn(self, canvas, x, y, _sW)
+    structure.open(self._tag)
+    try:
+        return type(self).drawOn(self, canvas, x, y, _sW)
+    finally:
+        structure.close()
+
+
+def utf16_hex(text: str) -> str:
+    """A PDF text string as a hex string: UTF-16BE with byte-order mark (any script, no escaping)."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+def begin_actual_text(canvas: Canvas, text: str) -> None:
+    """What the glyphs drawn until end_actual_text say, in logical order (right-to-left lines)."""
+    canvas.addLiteral(f"/Span <</ActualText {utf16_hex(text)}>> BDC")
+
+
+def end_actual_text(canvas: Canvas) -> None:
+    canvas.addLiteral("EMC")
+
+
+# --- building the tree while drawing ------------------------------------------------------------
+
+@dataclass
+class Node:
+    tag: Tag
+    children: list = field(default_factory=list)  # Node, in drawing order until closed
+    page: int = -1  # content elements: the page and marked-content id of their drawing
+    mcid: int = -1
+
+
+class Structure:
+    """The structure elements of one document, as its blocks are drawn."""
+
+    def __init__(self, canvas: "TaggedCanvas"):
+        self.canvas = canvas
+        self.root = Node(Tag("Document"))
+        self.stack = [self.root]
+        self.page = 0
+        self.next_mcid = 0
+        self.page_mcids: list[list[Node]] = [[]]  # per page, the element of each MCID
+
+    def open(self, tag: Tag) -> None:
+        if tag.role == "LBody":  # a list item's paragraph: LI > LBody, as PDF/UA asks
+            self.open(Tag("LI"))
+        node = Node(tag)
+        self.stack[-1].children.append(node)
+        self.stack.append(node)
+        if tag.role in CONTENT_ROLES and not self._inside_content():
+            node.page, node.mcid = self.page, self.next_mcid
+            self.next_mcid += 1
+            self.page_mcids[self.page].append(node)
+            # The page's artifact sequence pauses while the block draws.
+            self.canvas.addLiteral(f"EMC /{tag.role} <</MCID {node.mcid}>> BDC")
+            if tag.actual and tag.text and not tag.own_spans:
+                begin_actual_text(self.canvas, tag.text)
+
+    def close(self) -> None:
+        node = self.stack.pop()
+        if node.mcid >= 0:
+            if node.tag.actual and node.tag.text and not node.tag.own_spans:
+                end_actual_text(self.canvas)
+            self.canvas.addLiteral("EMC /Artifact BMC")
+        if node.tag.columns:
+            node.children = _logical_columns(node.children, node.tag.columns)
+        if node.tag.role == "LBody":
+            self.close()  # its LI
+
+    def _inside_content(self) -> bool:
+        return any(node.mcid >= 0 for node in self.stack[:-1])
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.next_mcid = 0
+        self.page_mcids.append([])
+
+
+def _logical_columns(children: list[Node], counts: tuple[int, ...]) -> list[Node]:
+    """Children drawn cell by cell from the left in a mirrored (right-to-left) row -> the
+    columns' logical order, first column first."""
+    if sum(counts) != len(children):
+        return children  # not drawn as measured; keep drawing order rather than guess
+    cells, start = [], 0
+    for count in counts:
+        cells.append(children[start:start + count])
+        start += count
+    return [child for cell in reversed(cells) for child in cell]
+
+
+def _elements(node: Node) -> list[Node]:
+    """A node's children with role-less nodes replaced by their own children."""
+    out = []
+    for child in node.children:
+        if child.tag.role:
+            out.append(child)
+        else:
+            out += _elements(child)
+    return out
+
+
+class TaggedCanvas(Canvas):
+    """A canvas that writes a tagged PDF: marked content, artifacts and the structure tree."""
+
+    def __init__(self, *args, lang: str = "", **kwargs):
+        super().__init__(*args, lang=lang, **kwargs)
+        self.document_lang = lang
+        self.structure = Structure(self)
+        self.setViewerPreference("DisplayDocTitle", "true")
+
+    def showPage(self):
+        # All the page's drawing is an artifact except the blocks' sequences inside it.
+        self._code.insert(0, "/Artifact BMC")
+        self._code.append("EMC")
+        page_index = self.structure.page
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        page.__NoDefault__ = PDFPage.__NoDefault__ + ["StructParents"]
+        page.StructParents = page_index
+        self.structure.next_page()
+
+    def save(self):
+        if len(self._code):
+            self.showPage()
+        self._write_structure()
+        super().save()
+
+    # --- the objects ---------------------------------------------------------------------
+
+    def _write_structure(self) -> None:
+        doc = self._doc
+        pages = [doc.Reference(page) for page in doc.Pages.pages]
+        refs: dict[int, PDFObjectReference] = {}
+        dicts: dict[int, PDFDictionary] = {}
+
+        def register(node: Node) -> None:  # every element an object first: parents and children refer to each other
+            dicts[id(node)] = PDFDictionary()
+            refs[id(node)] = doc.Reference(dicts[id(node)])
+            for child in _elements(node):
+                register(child)
+
+        register(self.structure.root)
+        root = PDFDictionary({"Type": PDFName("StructTreeRoot")})
+        root_ref = doc.Reference(root)
+
+        def fill(node: Node, parent_ref, inherited_lang: str) -> None:
+            tag = node.tag
+            entries = {"Type": PDFName("StructElem"), "S": PDFName(tag.role), "P": parent_ref}
+            lang = tag.lang or inherited_lang
+            if lang and lang != inherited_lang:
+                entries["Lang"] = PDFString(lang)
+            if tag.alt:
+                entries["Alt"] = PDFString(tag.alt)
+            if tag.actual and tag.text:  # what assistive technology and pdfinfo -struct-text read
+                entries["ActualText"] = PDFString(tag.text)
+            kids = [refs[id(child)] for child in _elements(node)]
+            if node.mcid >= 0:
+                entries["Pg"] = pages[node.page]
+                kids = [node.mcid] + kids
+            if kids:
+                entries["K"] = PDFArray(kids)
+            dicts[id(node)].dict.update(entries)
+            for child in _elements(node):
+                fill(child, refs[id(node)], lang)
+
+        fill(self.structure.root, root_ref, self.document_lang)
+        nums = []
+        for index, nodes in enumerate(self.structure.page_mcids[:len(pages)]):
+            nums += [index, PDFArray([refs[id(node)] for node in nodes])]
+        parent_tree = PDFDictionary({"Nums": PDFArray(nums)})
+        root.dict.update({"K": refs[id(self.structure.root)], "ParentTree": doc.Reference(parent_tree),
+                          "ParentTreeNextKey": len(pages)})
+        self.setCatalogEntry("StructTreeRoot", root)
+        self.setCatalogEntry("MarkInfo", {"Marked": "true"})
