@@ -51,7 +51,7 @@ def test_editing_an_english_string_makes_exactly_the_matching_translations_stale
 
 def test_a_translator_updates_a_stale_string_through_po(data_copy, tmp_path):
     en = data_copy / "languages" / "en.yaml"
-    en.write_text(en.read_text(encoding="utf-8").replace("Legal help", "Free and low-cost legal help"), encoding="utf-8")
+    en.write_text(en.read_text(encoding="utf-8").replace('legal_heading: "Legal help"', 'legal_heading: "Free and low-cost legal help"'), encoding="utf-8")
     po_path = tmp_path / "es.po"
     run_cli("translations", "--data", str(data_copy), "export", "--lang", "es", "--out", str(po_path))
     po = polib.pofile(str(po_path))
