@@ -342,6 +342,8 @@ def cmd_schools(args) -> int:
     from .write import atomic_write
 
     path = args.data / "schools.yaml"
+    if not args.data.is_dir():
+        return fail(f"data directory {args.data} not found; give --data DIR")
     if args.action == "export":
         try:
             text = schools_csv.schools_csv(path)
