@@ -1,4 +1,4 @@
-"""Command line: `build`, `check` and `list`, each a thin shell around the pipeline."""
+"""Command line: `handouts build|check|list|translations|schools|links`, each a thin shell around the pipeline and its tools."""
 
 from __future__ import annotations
 
@@ -14,23 +14,30 @@ from .validate import load_project
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m generator", description="Family Rights Handouts: data + layouts -> print-ready PDFs.")
-    commands = top.add_subparsers(dest="command", required=True)
+class Parser(argparse.ArgumentParser):
+    """argparse, with errors that read `error: ...` and say where to look for the fix."""
 
-    def data_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", type=Path, default=ROOT / "data", help="data directory (default: data/)")
-        p.add_argument("--layouts", dest="layouts_dir", type=Path, default=ROOT / "layouts", help="layouts directory (default: layouts/)")
-        p.add_argument("--fonts", dest="fonts_dir", type=Path, default=ROOT / "fonts", help="fonts directory with manifest.yaml and build/ (default: fonts/)")
-        p.add_argument("--strict", action="store_true", help="treat warnings as failures (for the official run)")
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {message}\n  (see `{self.prog} --help` for the options)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every option may stand before or after the command's action (`translations --data D
+    export` and `translations export --data D`): each option is declared with its default
+    where it first may appear, and again, without a default (SUPPRESS), on every action
+    below, so an option given earlier is never reset by a later parser's default."""
+    top = Parser(prog=PROG, description="Family Rights Handouts: data + layouts -> print-ready PDFs.")
+    path_options(top, suppress=False)
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     b = commands.add_parser("build", help="render, verify and write PDFs and manifest.json")
-    data_options(b)
+    path_options(b, suppress=True)
     b.add_argument("--layout", dest="layouts", action="append", default=[], metavar="NAME", help="layout to build (repeatable; default: all)")
     b.add_argument("--lang", dest="langs", action="append", default=[], metavar="CODE", help="language to build (repeatable; default: all)")
-    b.add_argument("--paper", default="letter", help="paper size: letter or a4 (default: letter)")
-    b.add_argument("--school", dest="schools", action="append", default=[], metavar="ID", help="school to build for (repeatable; default: the first in data/schools.yaml)")
-    b.add_argument("--all", action="store_true", help="every school x language x layout x paper (the semester run)")
+    b.add_argument("--paper", dest="papers", action="append", default=[], metavar="PAPER",
+                   help="paper size (repeatable; default: each layout's own first paper, every paper with --all)")
+    b.add_argument("--school", dest="schools", action="append", default=[], metavar="ID", help="school to build for (repeatable; default: the first in data/schools.yaml, every school with --all)")
+    b.add_argument("--all", action="store_true", help="every school x language x layout x paper not narrowed by the options above (the semester run)")
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
     b.add_argument("--force", action="store_true", help="rebuild documents that are up to date")
     b.add_argument("--bleed", action="store_true", help="add a bleed (3 mm / 0.125 in) and crop marks, for print shops")
@@ -39,48 +46,91 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--web", action="store_true", help="also write the accessible web edition, OUT/web/ (every language)")
 
     c = commands.add_parser("check", help="validate data and templates without rendering PDFs")
-    data_options(c)
+    path_options(c, suppress=True)
 
     lst = commands.add_parser("list", help="list languages and layouts")
-    data_options(lst)
+    path_options(lst, suppress=True)
 
-    t = commands.add_parser("translations", help="export/import translations (PO, CSV), stamp, status")
-    data_options(t)
-    actions = t.add_subparsers(dest="action", required=True)
-    export = actions.add_parser("export", help="write a language's strings for translators")
-    export.add_argument("--lang", required=True, metavar="CODE")
-    export.add_argument("--format", choices=["po", "csv"], default="po")
-    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    imp = actions.add_parser("import", help="read a translator's PO or CSV file back into data/languages")
+    def translation_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+        path_options(p, suppress=True)
+        default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+        p.add_argument("--lang", action="append", default=default([]), metavar="CODE", help="language (export: one; stamp: repeatable; import: default from the file)")
+        p.add_argument("--format", choices=["po", "csv", "xliff"], default=default(None), help="po (Poedit, Weblate), csv (spreadsheets), xliff (CAT tools: Trados, memoQ, Phrase); import: default from the file name")
+        p.add_argument("--out", type=Path, default=default(None), help="export: file to write (default: standard output)")
+
+    t = commands.add_parser("translations", help="export/import translations (PO, CSV, XLIFF), stamp, status")
+    translation_options(t, suppress=False)
+    actions = t.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    translation_options(actions.add_parser("export", help="write a language's strings for translators"), suppress=True)
+    imp = actions.add_parser("import", help="read a translator's PO, CSV or XLIFF file back into data/languages")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--lang", metavar="CODE", help="language (default: from the PO header)")
-    stamp = actions.add_parser("stamp", help="record that a language's strings match the current English")
-    stamp.add_argument("--lang", required=True, action="append", metavar="CODE")
-    actions.add_parser("status", help="how far each translation is: status, missing and stale strings")
+    translation_options(imp, suppress=True)
+    translation_options(actions.add_parser("stamp", help="record that a language's strings match the current English"), suppress=True)
+    translation_options(actions.add_parser("status", help="how far each translation is: status, missing and stale strings"), suppress=True)
+
+    def school_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+        path_options(p, suppress=True)
+        p.add_argument("--out", type=Path, default=argparse.SUPPRESS if suppress else None, help="export: file to write (default: standard output)")
+
+    s = commands.add_parser("schools", help="schools from a spreadsheet: import or export data/schools.yaml as CSV")
+    school_options(s, suppress=False)
+    school_actions = s.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    simp = school_actions.add_parser("import", help="replace data/schools.yaml with a CSV's rows (only if every row is good)")
+    simp.add_argument("file", type=Path)
+    school_options(simp, suppress=True)
+    school_options(school_actions.add_parser("export", help="write data/schools.yaml as CSV"), suppress=True)
+
+    def link_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+        path_options(p, suppress=True)
+        default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+        p.add_argument("--timeout", type=float, default=default(15.0), metavar="SECONDS", help="give up on a link after this long (default: 15)")
+        p.add_argument("--max-redirects", type=int, default=default(5), metavar="N", help="follow at most N redirects (default: 5)")
+
+    lk = commands.add_parser("links", help="check that every QR target still answers, before the semester run")
+    link_options(lk, suppress=False)
+    link_actions = lk.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    lcheck = link_actions.add_parser("check", help="request every QR target and report status, final address and host changes")
+    lcheck.add_argument("urls", nargs="*", metavar="URL", help="check these addresses instead of data/resources.yaml (e.g. before adding one)")
+    link_options(lcheck, suppress=True)
+
+    def review_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+        path_options(p, suppress=True)
+        default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+        p.add_argument("--out", type=Path, default=default(ROOT / "output"), help="packet: directory to write to (default: output/)")
+        p.add_argument("--by", default=default(""), metavar="NAME", help="verify, legal: who checked")
+        p.add_argument("--on", default=default(""), metavar="YYYY-MM-DD", help="verify, legal: the day of the check")
 
     r = commands.add_parser("review", help="the review packet a district signs off, and recording verifications")
-    data_options(r)
-    steps = r.add_subparsers(dest="step", required=True)
-    packet = steps.add_parser("packet", help="write review-packet.txt and review-packet.pdf: every claim, source, contact, review state")
-    packet.add_argument("--out", type=Path, default=ROOT / "output", help="directory to write to (default: output/)")
+    review_options(r, suppress=False)
+    steps = r.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=Parser)
+    review_options(steps.add_parser("packet", help="write review-packet.txt and .pdf: every claim, source, contact, review state"), suppress=True)
     verify = steps.add_parser("verify", help="record that a person verified a source (or opened a QR target)")
+    review_options(verify, suppress=True)
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--source", metavar="ID", help="a source of data/sources.yaml")
     which.add_argument("--resource", metavar="ID", help="a QR target of data/resources.yaml (its page opened and read)")
-    verify.add_argument("--by", required=False, default="", metavar="NAME", help="who checked (required for a source)")
-    verify.add_argument("--on", required=True, metavar="YYYY-MM-DD", help="the day of the check")
     legal = steps.add_parser("legal", help="record the legal review of the advice by a qualified reviewer")
-    legal.add_argument("--by", required=True, metavar="NAME")
-    legal.add_argument("--on", required=True, metavar="YYYY-MM-DD")
+    review_options(legal, suppress=True)
     legal.add_argument("--role", required=True, metavar="ROLE", help="immigration attorney or accredited representative")
     return top
+
+
+PROG = "handouts"
+
+
+def path_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    p.add_argument("--data", type=Path, default=default(ROOT / "data"), help="data directory (default: data/)")
+    p.add_argument("--layouts", dest="layouts_dir", type=Path, default=default(ROOT / "layouts"), help="layouts directory (default: layouts/)")
+    p.add_argument("--fonts", dest="fonts_dir", type=Path, default=default(ROOT / "fonts"), help="fonts directory with manifest.yaml and build/ (default: fonts/)")
+    p.add_argument("--strict", action="store_true", default=default(False), help="treat warnings as failures (for the official run)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         commands = {"build": cmd_build, "check": cmd_check, "list": cmd_list, "translations": cmd_translations,
-                    "review": cmd_review}
+                    "schools": cmd_schools, "links": cmd_links, "review": cmd_review}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted; files already written are complete, nothing half-written was kept", file=sys.stderr)
@@ -99,7 +149,7 @@ def _options(args) -> Options:
         layouts=getattr(args, "layouts", []),
         langs=getattr(args, "langs", []),
         schools=getattr(args, "schools", []),
-        paper=getattr(args, "paper", "letter"),
+        papers=getattr(args, "papers", []),
         strict=args.strict,
         all=getattr(args, "all", False),
         force=getattr(args, "force", False),
@@ -204,6 +254,7 @@ def cmd_list(args) -> int:
 
 def cmd_translations(args) -> int:
     from . import translations as tr
+    from .plan import unknown_name
     from .write import atomic_write
 
     project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
@@ -211,76 +262,221 @@ def cmd_translations(args) -> int:
         report(problems)
         return EXIT_BAD_INPUT
     source = project.languages["en"]
+    codes = list(args.lang)
+    for code in codes:
+        if code not in project.languages:
+            return fail(unknown_name("language", "--lang", code, project.languages))
     if args.action == "status":
         print(f"{'code':<8} {'language':<18} {'status':<9} {'missing':>7} {'stale':>6}  reviewed")
         for row in tr.status_rows(project.languages):
-            print(f"{row['code']:<8} {row['endonym']:<18} {row['status']:<9} {row['missing']:>7} {row['stale']:>6}  {row['reviewed']}")
+            if not codes or row["code"] in codes:
+                print(f"{row['code']:<8} {row['endonym']:<18} {row['status']:<9} {row['missing']:>7} {row['stale']:>6}  {row['reviewed']}")
         return EXIT_OK
-    codes = args.lang if isinstance(args.lang, list) else [args.lang]
-    if args.action == "import" and not args.lang and args.file.suffix == ".po":
-        try:
-            codes = [tr.import_po(args.file.read_text(encoding="utf-8"))[0]]
-        except (OSError, ValueError) as exc:
-            print(f"{args.file}:1:1: error: cannot import: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    for code in codes:
-        if code not in project.languages:
-            print(f"command line: error: unknown language '{code}'; available: {', '.join(sorted(project.languages))}", file=sys.stderr)
-            return EXIT_BAD_INPUT
     if args.action == "export":
+        if len(codes) != 1:
+            return fail(f"translations export writes one language: give --lang CODE once (for example `{PROG} translations export --lang es --format xliff --out es.xlf`)")
         language = project.languages[codes[0]]
-        text = tr.export_po(language, source) if args.format == "po" else tr.export_csv(language, source)
+        fmt = args.format or _format_of(args.out) or "po"
+        try:
+            text = tr.EXPORTERS[fmt](language, source)
+        except ValueError as exc:
+            return fail(f"cannot export {codes[0]}: {exc}")
         if args.out:
             atomic_write(args.out, text.encode("utf-8"))
             print(f"wrote {args.out}")
         else:
             sys.stdout.write(text)
         return EXIT_OK
-    updated = []
-    for code in codes:
-        language = project.languages[code]
-        if args.action == "stamp":
-            updated.append(tr.stamped_language(language, source))
-        else:
-            try:
-                raw = args.file.read_text(encoding="utf-8-sig" if args.file.suffix == ".csv" else "utf-8")
-                imported = tr.import_csv(raw) if args.file.suffix == ".csv" else tr.import_po(raw)[1]
-            except (OSError, ValueError) as exc:
-                print(f"{args.file}:1:1: error: cannot import: {exc}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            unknown = sorted(imported.strings.keys() - source.strings.keys())
-            if unknown:
-                print(f"{args.file}:1:1: error: keys not in en.yaml: {', '.join(unknown)}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            updated.append(tr.updated_language(language, imported))
-    return _write_languages(updated, source, args)
+    if args.action == "stamp":
+        if not codes:
+            return fail(f"translations stamp needs --lang CODE (repeatable), for example `{PROG} translations stamp --lang es`")
+        return _write_languages([tr.stamped_language(project.languages[code], source) for code in codes], source, args)
+    return _import_translations(args, project, codes)
+
+
+def _format_of(path: Path | None) -> str | None:
+    suffix = path.suffix.lower() if path else ""
+    return {".po": "po", ".csv": "csv", ".xlf": "xliff", ".xliff": "xliff"}.get(suffix)
+
+
+def _import_translations(args, project, codes: list[str]) -> int:
+    """A translator's file -> language file, written only if the whole project still validates."""
+    from . import translations as tr
+    from .plan import unknown_name
+
+    source = project.languages["en"]
+    fmt = args.format or _format_of(args.file)
+    if fmt is None:
+        return fail(f"cannot tell the format of {args.file}: name it .po, .csv or .xlf, or give --format po|csv|xliff")
+    try:
+        raw = args.file.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        return fail(f"cannot read {args.file}: {exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        return fail(f"{args.file} is not UTF-8 text (byte {exc.start}); save it as UTF-8")
+    try:
+        code, imported = tr.IMPORTERS[fmt](raw)
+    except tr.ImportProblem as exc:
+        print(f"{args.file}:{exc.line}:{exc.col}: error: cannot import: {exc}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        print(f"{args.file}:1:1: error: cannot import: {exc}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if codes and code and code != codes[0]:
+        return fail(f"{args.file} holds language '{code}', not '{codes[0]}'; leave out --lang or pick the right file")
+    code = codes[0] if codes else code
+    if not code:
+        return fail(f"{args.file} does not say its language; give --lang CODE")
+    if code not in project.languages:
+        return fail(unknown_name("language", "--lang", code, project.languages) + f" (named by {args.file})")
+    unknown = sorted(imported.strings.keys() - source.strings.keys())
+    if unknown:
+        print(f"{args.file}:1:1: error: keys not in en.yaml: {', '.join(unknown)}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _write_languages([tr.updated_language(project.languages[code], imported)], source, args)
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _write_languages(updated, source, args) -> int:
     """Write changed language files only if the whole project still validates with them."""
-    import shutil
-    import tempfile
-
     from . import translations as tr
     from .write import atomic_write
 
     texts = {Path(l.path): tr.render_language_file(l, source, tr.header_of(Path(l.path))) for l in updated}
-    with tempfile.TemporaryDirectory() as tmp:
-        trial = Path(tmp) / "data"
-        shutil.copytree(args.data, trial)
-        for path, text in texts.items():
-            (trial / "languages" / path.name).write_text(text, encoding="utf-8")
-        _, problems = load_project(trial, args.layouts_dir, args.fonts_dir)
-    if problems.errors:
-        for problem in problems.sorted():
-            if problem.level == "error":
-                print(str(problem).replace(str(trial), str(args.data)), file=sys.stderr)
+    problems = _trial_validation(args, {f"languages/{path.name}": text for path, text in texts.items()})
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
         print("nothing was changed", file=sys.stderr)
         return EXIT_BAD_INPUT
     for path, text in texts.items():
         atomic_write(path, text.encode("utf-8"))
         print(f"updated {path}")
     return EXIT_OK
+
+
+def cmd_schools(args) -> int:
+    from . import schools_csv
+    from .translations import header_of
+    from .write import atomic_write
+
+    path = args.data / "schools.yaml"
+    if not args.data.is_dir():
+        return fail(f"data directory {args.data} not found; give --data DIR")
+    if args.action == "export":
+        try:
+            text = schools_csv.schools_csv(path)
+        except ValueError as exc:
+            return fail(f"cannot export the schools: {exc}")
+        if args.out:
+            atomic_write(args.out, text.encode("utf-8"))
+            print(f"wrote {args.out}")
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        text = schools_csv.decode(args.file.read_bytes())
+    except OSError as exc:
+        return fail(f"cannot read {args.file}: {exc.strerror or exc}")
+    except ValueError as exc:
+        return fail(f"{args.file}: {exc}")
+    found = schools_csv.schools_from_csv(text, args.file.name, args.data)
+    if found.problems:
+        for problem in found.problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        print(f"nothing was changed: {len(found.problems)} problem(s); fix the rows named above and import again", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    header = header_of(path) if path.exists() else ""
+    new_text = schools_csv.schools_yaml(found.schools, header)
+    problems = _trial_validation(args, {"schools.yaml": new_text})
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    atomic_write(path, new_text.encode("utf-8"))
+    print(f"updated {path}: {len(found.schools)} school(s): {', '.join(s['id'] for s in found.schools)}")
+    return EXIT_OK
+
+
+def _trial_validation(args, texts: dict[str, str]) -> list[str]:
+    """Errors the whole project would have with these data files replaced (relative to
+    the data directory); the real files are not touched."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / "data"
+        shutil.copytree(args.data, trial)
+        for relative, text in texts.items():
+            (trial / relative).write_text(text, encoding="utf-8")
+        _, problems = load_project(trial, args.layouts_dir, args.fonts_dir)
+        return [str(p).replace(str(trial), str(args.data)) for p in problems.sorted() if p.level == "error"]
+
+
+def cmd_links(args) -> int:
+    from datetime import date
+
+    from . import links
+    from .pipeline import MAX_VERIFIED_AGE
+
+    if args.timeout <= 0 or args.max_redirects < 0:
+        return fail("--timeout must be more than 0 seconds and --max-redirects 0 or more")
+    if args.urls:
+        targets = [(url, url) for url in args.urls]
+        verified: dict[str, str | None] = {url: None for url in args.urls}
+    else:
+        project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
+        if project is None:
+            report(problems)
+            return EXIT_BAD_INPUT
+        targets = [(r.id, r.url) for r in project.resources.values()]
+        verified = {r.id: r.verified_on for r in project.resources.values()}
+    for name, url in targets:
+        if urlsplit_scheme(url) not in ("http", "https"):
+            return fail(f"'{url}' is not a web address; give addresses that start with https://")
+    print(f"checking {len(targets)} link(s) (timeout {args.timeout:g} s, at most {args.max_redirects} redirects)...", flush=True)
+    results = links.check_links(targets, args.timeout, args.max_redirects)
+    if links.no_network(results):
+        print(f"error: none of the {len(results)} link(s) could be reached ({results[0].error}); is this machine online? "
+              "Run the link check again where there is internet access. Nothing was changed.", file=sys.stderr)
+        return EXIT_FAILED
+    for result in results:
+        for line in links.describe(result):
+            print(line)
+    today = date.today()
+    again = []
+    for result in results:
+        why = links.look_again(result, verified[result.name])
+        recorded = verified[result.name]
+        if not why and recorded and date.fromisoformat(recorded) < today - MAX_VERIFIED_AGE:
+            why = f"a person last checked it on {recorded}, more than 180 days ago"
+        if why:
+            again.append(f"  {result.name}: {result.final_url or result.url} ({why})")
+    failed = [r for r in results if r.failed]
+    if again:
+        print("A person should open these and read the page again, then record the date in verified_on "
+              "(data/resources.yaml); this check never records it:")
+        print("\n".join(again))
+    summary = f"{len(results) - len(failed)} of {len(results)} link(s) answered; {len(failed)} failed"
+    if failed:
+        print(f"error: {summary}; fix or replace the failing address(es) in data/resources.yaml before printing", file=sys.stderr)
+        return EXIT_FAILED
+    print(summary)
+    return EXIT_OK
+
+
+def urlsplit_scheme(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).scheme
 
 
 def cmd_review(args) -> int:
@@ -302,6 +498,8 @@ def cmd_review(args) -> int:
         return [str(p).replace(str(trial), str(args.data)) for p in found.sorted() if p.level == "error"]
 
     try:
+        if not args.on:
+            raise review.ReviewProblem("--on YYYY-MM-DD is required: the day of the check")
         review._check_date(args.on)
         if args.step == "legal":
             text, name = review.legal_review_text(args.data / "claims.yaml", args.by, args.on, args.role), "claims.yaml"

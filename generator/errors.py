@@ -34,6 +34,8 @@ class Problem:
     level: str = "error"
 
     def __str__(self) -> str:
+        if not self.loc.path:  # the command line, not a file: nothing to point at
+            return f"{self.level}: {self.message}"
         return f"{self.loc}: {self.level}: {self.message}"
 
 

@@ -46,7 +46,7 @@ class Options:
     layouts: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
     schools: list[str] = field(default_factory=list)
-    paper: str = "letter"
+    papers: list[str] = field(default_factory=list)  # none named: each layout's own first paper (all with --all)
     strict: bool = False
     all: bool = False  # every school x language x layout x paper
     force: bool = False
@@ -81,9 +81,10 @@ def load_and_plan(options: Options, all_papers: bool) -> tuple[Project | None, l
     project, problems = load_project(options.data, options.layouts_dir, options.fonts_dir)
     if project is None:
         return None, [], problems
-    papers = None if all_papers else [options.paper]
-    schools = sorted(project.schools) if options.all else options.schools
-    jobs = select(project, options.layouts, options.langs, papers, schools, problems, options.print_options)
+    # Every selector narrows the run the same way, --all included; --all widens only what is not named.
+    schools = options.schools or (sorted(project.schools) if options.all else [])
+    jobs = select(project, options.layouts, options.langs, options.papers or None, schools, problems, options.print_options,
+                  every_paper=all_papers)
     if options.strict:
         refuse_drafts(project, jobs, problems)
         refuse_unverified_links(project, problems)
@@ -336,14 +337,17 @@ def build(options: Options, log=print, progress=None) -> Outcome:
 
 def no_longer_made(entries, jobs: list[Job], options: Options) -> set[str]:
     """Outputs within this run's selection that no job makes any more. Only within the
-    selection: `--all --layout poster` must not touch handouts, and a print variant
-    (plain, -bleed, -gray) is its own set of outputs that only a run of it may remove."""
+    selection: `--all --layout poster` must not touch handouts, `--all --paper a4` not the
+    Letter files, `--all --school X` not another school's, and a print variant (plain,
+    -bleed, -gray) is its own set of outputs that only a run of it may remove."""
     planned = {job.output for job in jobs}
     variant = options.print_options.name
     in_scope = {entry.path for entry in entries
                 if entry.variant == variant
                 and (not options.layouts or entry.layout in options.layouts)
-                and (not options.langs or entry.lang in options.langs)}
+                and (not options.langs or entry.lang in options.langs)
+                and (not options.papers or entry.paper in options.papers)
+                and (not options.schools or entry.school in options.schools)}
     return in_scope - planned
 
 

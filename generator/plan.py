@@ -112,15 +112,16 @@ def job_hash(digests: InputDigests, school: School, layout: Layout, languages: t
 
 
 def select(project: Project, layouts: list[str], langs: list[str], papers: list[str] | None, schools: list[str],
-           problems: Problems, options: PrintOptions = PrintOptions()) -> list[Job]:
+           problems: Problems, options: PrintOptions = PrintOptions(), every_paper: bool = True) -> list[Job]:
     """Expand the selection into jobs; unknown names are errors listing what exists.
-    `papers` None means every paper each layout is made for."""
-    cli = Loc("command line", 0, 0)
-    for kind, names, known in (("layout", layouts, project.layouts), ("language", langs, project.languages),
-                               ("paper", papers or [], project.papers), ("school", schools, project.schools)):
+    `papers` None (no --paper) means every paper each layout is made for, or only its
+    first (its own default) when `every_paper` is false. A paper named explicitly that a
+    named layout cannot use is an error; one that no selected layout can use is too."""
+    for kind, option, names, known in (("layout", "--layout", layouts, project.layouts), ("language", "--lang", langs, project.languages),
+                                       ("paper", "--paper", papers or [], project.papers), ("school", "--school", schools, project.schools)):
         for name in names:
             if name not in known:
-                problems.error(cli, f"unknown {kind} '{name}'; available: {', '.join(sorted(known))}")
+                problems.error(COMMAND_LINE, unknown_name(kind, option, name, known))
     if problems.errors:
         return []
     digests = digest_inputs(project)
@@ -129,11 +130,12 @@ def select(project: Project, layouts: list[str], langs: list[str], papers: list[
         school = project.schools[school_id]
         for name in layouts or sorted(project.layouts):
             layout = project.layouts[name]
-            chosen = layout.papers if papers is None else papers
+            chosen = papers if papers is not None else (layout.papers if every_paper else layout.papers[:1])
             for paper in chosen:
                 if paper not in layout.papers:
                     if layouts:  # named by the user: say why nothing is made; otherwise skip quietly
-                        problems.error(cli, f"layout '{name}' is not made for paper '{paper}' (it supports {', '.join(layout.papers)})")
+                        problems.error(COMMAND_LINE, f"layout '{name}' is not made for paper '{paper}'; use --paper "
+                                                     f"{layout.papers[0]} or leave --paper out (it supports {', '.join(layout.papers)})")
                     continue
                 if layout.language_mode == "together":
                     jobs += _together_job(project, digests, school, layout, paper, langs, options, problems)
@@ -144,7 +146,23 @@ def select(project: Project, layouts: list[str], langs: list[str], papers: list[
                     language = project.languages[code]
                     jobs.append(Job(school_id, name, code, paper, output_name(school, layout, language, paper, options),
                                     job_hash(digests, school, layout, (code,), paper, options), options))
+    for paper in papers or []:
+        usable = [name for name in layouts or sorted(project.layouts) if paper in project.layouts[name].papers]
+        if not usable and not layouts:
+            problems.error(COMMAND_LINE, f"no layout is made for paper '{paper}'; choose another --paper or name a --layout")
     return jobs
+
+
+COMMAND_LINE = Loc("")  # a problem with the command line, not with a file: reported as `error: ...`
+
+
+def unknown_name(kind: str, option: str, name: str, known) -> str:
+    """'unknown layout 'postr'; did you mean --layout poster? available: ...'"""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {option} {close[0]}?" if close else ""
+    return f"unknown {kind} '{name}'{hint} (available: {', '.join(sorted(known))})"
 
 
 def _together_job(project: Project, digests: InputDigests, school: School, layout: Layout, paper: str, langs: list[str],

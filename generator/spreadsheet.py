@@ -54,9 +54,22 @@ def csv_text(rows: Iterable[Iterable[str]]) -> str:
 def read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a CSV written by `csv_text` (or saved back by a spreadsheet),
     every cell restored; values are always text."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header, numbered = read_csv_rows(text)
+    return header, [row for _, row in numbered]
+
+
+def read_csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Like `read_csv`, each row with its row number as the spreadsheet shows it (the
+    header is row 1; a cell with line breaks stays one row), so errors can name it.
+    Excel set to a language that writes decimal commas saves `;` between cells: a header
+    line with semicolons and no commas is read that way."""
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = [[restore_cell(cell) for cell in row] for row in reader]
     if not rows:
         return [], []
     header, body = rows[0], rows[1:]
-    return header, [dict(zip(header, row + [""] * (len(header) - len(row)))) for row in body if any(row)]
+    return header, [(number, dict(zip(header, row + [""] * (len(header) - len(row)))))
+                    for number, row in enumerate(body, start=2) if any(cell.strip() for cell in row)]

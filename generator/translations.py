@@ -1,5 +1,6 @@
-"""Translation workflow: language files <-> gettext PO and CSV for translators, and the
-source hash that tells, for each translated string, which English text it was made from.
+"""Translation workflow: language files <-> gettext PO, CSV and XLIFF (xliff.py) for
+translators, and the source hash that tells, for each translated string, which English
+text it was made from.
 
 A translation is *stale* when the English string changed after it was translated: its
 recorded hash no longer matches the hash of the current English text. Export marks stale
@@ -13,6 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polib
@@ -44,12 +46,36 @@ class Imported:
     sources: dict[str, str]
 
 
+class ImportProblem(ValueError):
+    """A translator's file that cannot be read, with the line and column to look at."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.line, self.col = line, col
+
+
+def last_translator(language: Language) -> str:
+    """Who last changed the text, as far as the language file says."""
+    return language.reviewed_by or language.translated_by or "Family Rights Handouts (translator not recorded)"
+
+
+def revision_date(language: Language) -> datetime:
+    """When the language file last changed: the PO-Revision-Date a translation tool shows."""
+    try:
+        return datetime.fromtimestamp(Path(language.path).stat().st_mtime, tz=timezone.utc).replace(second=0, microsecond=0)
+    except OSError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 # --- gettext PO -----------------------------------------------------------------------------
 
 def export_po(language: Language, source: Language) -> str:
     po = polib.POFile(wrapwidth=0)
     po.metadata = {
         "Project-Id-Version": "family-rights-handouts",
+        "PO-Revision-Date": revision_date(language).strftime("%Y-%m-%d %H:%M+0000"),
+        "Last-Translator": last_translator(language),
+        "Language-Team": language.name_en,
         "Language": language.code,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
@@ -79,7 +105,10 @@ def _po_text(key: str, text: str) -> str:
 
 
 def import_po(text: str) -> tuple[str, Imported]:
-    po = polib.pofile(text)
+    try:
+        po = polib.pofile(text)
+    except (OSError, ValueError) as exc:  # polib says what it could not read
+        raise ImportProblem(f"not a readable PO file ({exc})") from None
     strings, sources = {}, {}
     for entry in po:
         if not entry.msgctxt or not entry.msgstr:
@@ -207,3 +236,21 @@ def status_rows(languages: dict[str, Language]) -> list[dict]:
             "stale": 0 if language is source else len(stale_keys(language, source)),
         })
     return rows
+
+
+# --- the formats, by name (the command line picks one) ----------------------------------------
+
+def _export_xliff(language: Language, source: Language) -> str:
+    from .xliff import export_xliff
+
+    return export_xliff(language, source)
+
+
+def _import_xliff(text: str) -> tuple[str, Imported]:
+    from .xliff import import_xliff
+
+    return import_xliff(text)
+
+
+EXPORTERS = {"po": export_po, "csv": export_csv, "xliff": _export_xliff}
+IMPORTERS = {"po": import_po, "csv": lambda text: ("", import_csv(text)), "xliff": _import_xliff}

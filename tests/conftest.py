@@ -32,7 +32,7 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("output")
     documents = []
     for paper in PAPERS:
-        outcome = build(Options(out=out, paper=paper, layouts=["handout"]), log=lambda *_: None)
+        outcome = build(Options(out=out, papers=[paper], layouts=["handout"]), log=lambda *_: None)
         assert not outcome.failed, outcome.failed
         documents += [entry.as_dict() for entry in outcome.built]
     return out, {(d["lang"], d["paper"]): d for d in documents}

@@ -75,7 +75,7 @@ def test_fonts_embedded_lang_and_title_set(built, project, lang, paper):
 
 def test_two_builds_are_byte_identical(tmp_path, built):
     out = tmp_path / "again"
-    outcome = build(Options(out=out, paper="letter", layouts=["handout"]), log=lambda *_: None)
+    outcome = build(Options(out=out, papers=["letter"], layouts=["handout"]), log=lambda *_: None)
     assert not outcome.failed
     first_out, documents = built
     for lang in LANGUAGES:
