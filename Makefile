@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FONTS  := fonts/build/prepared.json
 
-.PHONY: default all setup fonts build check test bench browser zbar axe poppler clean
+.PHONY: default all setup fonts build check test bench tools axe clean
 default: build
 
 setup: $(STAMP)
@@ -32,28 +32,23 @@ all: $(FONTS)
 check: $(FONTS)
 	$(PY) -m generator check
 
-# The catalog test drives Debian's Chromium with Playwright (never a downloaded browser).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian tools the tests use (installed once, never downloaded otherwise): Chromium for the
+# catalog and web pages (driven by Playwright, never a downloaded browser), ZBar as a second
+# QR decoder, Poppler for the text layer, gettext for `msgfmt -c`, npm for axe-core.
+TOOLS := chromium:chromium zbarimg:zbar-tools pdftotext:poppler-utils msgfmt:gettext npm:npm
+tools:
+	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 # axe-core (pinned in package.json / package-lock.json) checks the web pages in Chromium.
 AXE := node_modules/axe-core/axe.min.js
 axe: $(AXE)
 
-$(AXE): package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+$(AXE): package.json package-lock.json | tools
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
-# ZBar (Debian zbar-tools): the second QR decoder, reading codes from phone-like photos.
-zbar:
-	@command -v zbarimg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools >/dev/null; }
-
-# The text-layer tests read the PDFs back with Poppler (pdftotext, pdfinfo -struct-text).
-poppler:
-	@command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
-
-test: $(FONTS) browser zbar poppler $(AXE)
+test: $(FONTS) tools $(AXE)
 	$(PY) -m pytest -q
 
 bench: $(FONTS)
