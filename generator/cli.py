@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .pipeline import ROOT, Options, build, check_documents, load_and_plan, report
 from .validate import load_project
+from .write import atomic_write
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -255,8 +256,6 @@ def cmd_list(args) -> int:
 def cmd_translations(args) -> int:
     from . import translations as tr
     from .plan import unknown_name
-    from .write import atomic_write
-
     project, problems = load_project(args.data, args.layouts_dir, args.fonts_dir)
     if project is None:
         report(problems)
@@ -281,12 +280,7 @@ def cmd_translations(args) -> int:
             text = tr.EXPORTERS[fmt](language, source)
         except ValueError as exc:
             return fail(f"cannot export {codes[0]}: {exc}")
-        if args.out:
-            atomic_write(args.out, text.encode("utf-8"))
-            print(f"wrote {args.out}")
-        else:
-            sys.stdout.write(text)
-        return EXIT_OK
+        return _write_or_print(text, args.out)
     if args.action == "stamp":
         if not codes:
             return fail(f"translations stamp needs --lang CODE (repeatable), for example `{PROG} translations stamp --lang es`")
@@ -347,8 +341,6 @@ def fail(message: str) -> int:
 def _write_languages(updated, source, args) -> int:
     """Write changed language files only if the whole project still validates with them."""
     from . import translations as tr
-    from .write import atomic_write
-
     texts = {Path(l.path): tr.render_language_file(l, source, tr.header_of(Path(l.path))) for l in updated}
     problems = _trial_validation(args, {f"languages/{path.name}": text for path, text in texts.items()})
     if problems:
@@ -365,8 +357,6 @@ def _write_languages(updated, source, args) -> int:
 def cmd_schools(args) -> int:
     from . import schools_csv
     from .translations import header_of
-    from .write import atomic_write
-
     path = args.data / "schools.yaml"
     if not args.data.is_dir():
         return fail(f"data directory {args.data} not found; give --data DIR")
@@ -375,12 +365,7 @@ def cmd_schools(args) -> int:
             text = schools_csv.schools_csv(path)
         except ValueError as exc:
             return fail(f"cannot export the schools: {exc}")
-        if args.out:
-            atomic_write(args.out, text.encode("utf-8"))
-            print(f"wrote {args.out}")
-        else:
-            sys.stdout.write(text)
-        return EXIT_OK
+        return _write_or_print(text, args.out)
     try:
         text = schools_csv.decode(args.file.read_bytes())
     except OSError as exc:
@@ -403,6 +388,16 @@ def cmd_schools(args) -> int:
         return EXIT_BAD_INPUT
     atomic_write(path, new_text.encode("utf-8"))
     print(f"updated {path}: {len(found.schools)} school(s): {', '.join(s['id'] for s in found.schools)}")
+    return EXIT_OK
+
+
+def _write_or_print(text: str, out: Path | None) -> int:
+    """An export: to the file named with --out (written atomically), else to standard output."""
+    if out:
+        atomic_write(out, text.encode("utf-8"))
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -493,10 +488,6 @@ def cmd_review(args) -> int:
             print(f"wrote {path}")
         return EXIT_OK
 
-    def validate(trial: Path) -> list[str]:
-        _, found = load_project(trial, args.layouts_dir, args.fonts_dir)
-        return [str(p).replace(str(trial), str(args.data)) for p in found.sorted() if p.level == "error"]
-
     try:
         if not args.on:
             raise review.ReviewProblem("--on YYYY-MM-DD is required: the day of the check")
@@ -509,7 +500,11 @@ def cmd_review(args) -> int:
             text, name = review.verified_source_text(args.data / "sources.yaml", args.source, args.by, args.on), "sources.yaml"
         else:
             text, name = review.verified_resource_text(args.data / "resources.yaml", args.resource, args.on), "resources.yaml"
-        path = review.record(args.data, name, text, validate)
+        problems = _trial_validation(args, {name: text})
+        if problems:
+            raise review.ReviewProblem("the change would break the data, nothing was changed:\n" + "\n".join(problems))
+        path = args.data / name
+        atomic_write(path, text.encode("utf-8"))
     except review.ReviewProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

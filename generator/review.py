@@ -4,15 +4,13 @@ The packet lists everything a person must check before a semester's printing: ev
 English claim beside its sources and their verification state, every phone number,
 address and web address with what to check, the legal review of the advice, and each
 language's translation status and stale strings. Recording a verification edits the YAML
-in place (ruamel.yaml's round trip keeps comments and order), only after the whole
-project still validates with the change.
+in place (ruamel.yaml's round trip keeps comments and order); the command line writes it
+only after the whole project still validates with the change.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -199,17 +197,3 @@ def legal_review_text(path: Path, by: str, on: str, role: str) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
-
-
-def record(data_dir: Path, file_name: str, new_text: str, validate) -> Path:
-    """Write the changed file only if the whole project still validates with it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        trial = Path(tmp) / "data"
-        shutil.copytree(data_dir, trial)
-        (trial / file_name).write_text(new_text, encoding="utf-8")
-        problems = validate(trial)
-    if problems:
-        raise ReviewProblem("the change would break the data, nothing was changed:\n" + "\n".join(problems))
-    target = data_dir / file_name
-    atomic_write(target, new_text.encode("utf-8"))
-    return target

@@ -46,6 +46,23 @@ def data_copy(tmp_path):
     return target
 
 
+# Two schools for tests of the semester batch (not real schools).
+FIXTURE_SCHOOLS = """schools:
+  - id: maple-elementary
+    name: Maple Elementary School (test fixture)
+    address: "1 Test Street"
+    phone: "555-0100"
+    logo: ""
+    source: test fixture, not a real school
+  - id: oak-middle
+    name: Oak Middle School (test fixture)
+    address: ""
+    phone: ""
+    logo: ""
+    source: test fixture, not a real school
+"""
+
+
 def run_cli(*args: str, cwd: Path = ROOT, separate_process: bool = False) -> subprocess.CompletedProcess:
     """The command line, as a user runs it. In-process by default (starting Python and
     importing ReportLab for every call was most of the suite's time); end-to-end tests that

@@ -8,22 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, set_translation_status, set_verified_on
+from conftest import FIXTURE_SCHOOLS, ROOT, run_cli, set_translation_status, set_verified_on
 
-FIXTURE_SCHOOLS = """schools:
-  - id: maple-elementary
-    name: Maple Elementary School (test fixture)
-    address: "1 Test Street"
-    phone: "555-0100"
-    logo: ""
-    source: test fixture, not a real school
-  - id: oak-middle
-    name: Oak Middle School (test fixture)
-    address: ""
-    phone: ""
-    logo: ""
-    source: test fixture, not a real school
-"""
 LANGS = ["--lang", "en", "--lang", "es", "--lang", "ar"]
 
 

@@ -15,22 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import FIXTURE_SCHOOLS, ROOT, run_cli
 
-TWO_SCHOOLS = """schools:
-  - id: maple-elementary
-    name: Maple Elementary School (test fixture)
-    address: "1 Test Street"
-    phone: "555-0100"
-    logo: ""
-    source: test fixture, not a real school
-  - id: oak-middle
-    name: Oak Middle School (test fixture)
-    address: ""
-    phone: ""
-    logo: ""
-    source: test fixture, not a real school
-"""
+TWO_SCHOOLS = FIXTURE_SCHOOLS
 
 
 def manifest(out: Path) -> dict[str, dict]:
