@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from conftest import LANGUAGES, ROOT
 from generator.render import render_job
-from generator.template import bold_part, fill, render_template, status_line
+from generator.template import bold_part, render_template, status_line
 from generator.validate import load_project
 from generator.verify import decode_qr_codes
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pypdfium2
-import pytest
 
 from conftest import run_cli, set_translation_status
 

@@ -93,7 +93,7 @@ def test_a_change_of_host_is_reported_and_needs_a_person(server):
     assert result.returncode == 0
     port = server.rsplit(":", 1)[1]
     assert "the host changed: 127.0.0.1 -> localhost" in result.stdout
-    assert f"(it now leads to another site (localhost))" in result.stdout
+    assert "(it now leads to another site (localhost))" in result.stdout
     assert f"final address: http://localhost:{port}/ok" in result.stdout
 
 

@@ -63,7 +63,6 @@ def cases():
 
 @pytest.mark.parametrize("layout,code,paper", list(cases()), ids=lambda v: str(v))
 def test_a_phone_reads_every_code_from_the_whole_page(layout, code, paper):
-    project = fixture_project()
     pdf = fixture_pdf(layout, code, paper)
     if layout == "card":
         # A wallet card held up to the phone fills about half of the frame's long side.
