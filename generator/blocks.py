@@ -192,18 +192,9 @@ def build_block(block: bt.Block, ctx: BlockContext) -> Flowable | None:
         if block.wrap_url:
             return URLParagraph("".join(text for text, _ in block.runs), style)
         return ctx.paragraph(list(block.runs), style, role=ROLES[block.tag])
-    if isinstance(block, bt.ListBlock):
-        return _list(block, ctx)
-    if isinstance(block, bt.Columns):
-        return _columns(block, ctx)
-    if isinstance(block, bt.Box):
-        return _box(block, ctx)
-    if isinstance(block, bt.QR):
-        return _qr(block, ctx)
-    if isinstance(block, bt.Image):
-        return _image(block, ctx)
-    if isinstance(block, bt.Lang):
-        return _language_block(block, ctx)
+    builder = BUILDERS.get(type(block))
+    if builder is not None:
+        return builder(block, ctx)
     if isinstance(block, bt.Spacer):
         spacer = Spacer(1, block.height)
         spacer.grow = block.grow  # may take up to this much of the spare height
@@ -340,6 +331,10 @@ def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
     ctx.qr_urls.append(url)
     ctx.qr_sizes.append((url, size))
     return QRCode(url, size)
+
+
+# The block types that become a flowable of their own (text, spacers and rules are made inline).
+BUILDERS = {bt.ListBlock: _list, bt.Columns: _columns, bt.Box: _box, bt.QR: _qr, bt.Image: _image, bt.Lang: _language_block}
 
 
 class URLParagraph(Flowable):

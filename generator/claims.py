@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import Loc, Problems
 from .load import Mapping, Scalar, Sequence
-from .schema import check_keys, date_text, listed_entries, load_mapping, text, text_list
+from .schema import check_keys, date_text, entry_id, listed_entries, load_mapping, text, text_list
 
 NO_CLAIM = "no-claim"
 LEGAL_ROLES = ("immigration attorney", "accredited representative")
@@ -55,6 +55,8 @@ class Ledger:
     district: tuple[str, ...] = ()
     resources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # resource id -> source ids
     claims_path: str = ""
+    # What each layout's template uses, worked out once (context() asks for every fit tried).
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def information_date(self, source_ids) -> str:
         """The oldest verification among these sources, or "" if any is unverified."""
@@ -71,9 +73,7 @@ def read_sources(path: Path, problems: Problems) -> dict[str, Source]:
     for entry in listed_entries(root, "sources", "source", problems):
         what = f"source '{entry.get('id', '?')}'"
         check_keys(entry, ("id", "publisher", "title", "address", "supports", "verified_on", "verified_by"), (), what, problems)
-        sid = text(entry, "id", problems, what=what)
-        if sid in sources:
-            problems.error(entry.loc_of("id"), f"duplicate source id '{sid}'")
+        sid = entry_id(entry, sources, "source", what, problems)
         address = text(entry, "address", problems, required=False, what=what)
         if address and address != "seed" and not re.match(r"^https?://[^\s]+$", address):
             problems.error(entry.loc_of("address"), f"{what}: address must be a web address, 'seed' or empty, not '{address}'")
@@ -216,6 +216,13 @@ _RESOURCE_USE = re.compile(r"resources\.([A-Za-z_]\w*)|resource=\"([A-Za-z_][\w-
 def page_source_ids(ledger: Ledger, template_source: str) -> frozenset[str]:
     """Every source a layout's page rests on: those of the strings its template prints, of
     the organisations and district contact it shows, and of its QR targets."""
+    key = ("sources", template_source)
+    if key not in ledger.memo:
+        ledger.memo[key] = _page_source_ids(ledger, template_source)
+    return ledger.memo[key]
+
+
+def _page_source_ids(ledger: Ledger, template_source: str) -> frozenset[str]:
     ids: set[str] = set()
     for key in _STRING_USE.findall(template_source):
         ids.update(ledger.strings.get(key, ()))
@@ -230,4 +237,7 @@ def page_source_ids(ledger: Ledger, template_source: str) -> frozenset[str]:
 
 
 def advice_on_page(ledger: Ledger, template_source: str) -> bool:
-    return any(key in ledger.advice for key in _STRING_USE.findall(template_source))
+    key = ("advice", template_source)
+    if key not in ledger.memo:
+        ledger.memo[key] = any(name in ledger.advice for name in _STRING_USE.findall(template_source))
+    return ledger.memo[key]

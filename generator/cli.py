@@ -171,7 +171,7 @@ def cmd_build(args) -> int:
     if args.web:
         from .web import build_web
 
-        web, _ = build_web(options)
+        web = build_web(options, outcome.project)
         outcome.failed += web.failed
         print(f"web: {web.pages} pages, {len(web.written)} files written in {options.out / 'web'}")
     for failure in outcome.failed:
@@ -491,7 +491,7 @@ def cmd_review(args) -> int:
     try:
         if not args.on:
             raise review.ReviewProblem("--on YYYY-MM-DD is required: the day of the check")
-        review._check_date(args.on)
+        review.check_date(args.on)
         if args.step == "legal":
             text, name = review.legal_review_text(args.data / "claims.yaml", args.by, args.on, args.role), "claims.yaml"
         elif args.source:

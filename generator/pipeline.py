@@ -71,6 +71,7 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     worker_peak_rss_kb: int = 0
+    project: Project | None = None  # the validated project the run used (the web edition reuses it)
 
     @property
     def warnings(self) -> int:
@@ -299,7 +300,7 @@ def thumbnail_path(output: str) -> str:
 
 def build(options: Options, log=print, progress=None) -> Outcome:
     project, jobs, problems = load_and_plan(options, all_papers=options.all)
-    outcome = Outcome(problems)
+    outcome = Outcome(problems, project=project)
     if project is None or problems.errors or (options.strict and problems.warnings):
         return outcome
     old = {entry.path: entry for entry in read_manifest(options.out)}

@@ -146,7 +146,7 @@ def _yaml():
     return yaml
 
 
-def _check_date(on: str) -> None:
+def check_date(on: str) -> None:
     if not ISO_DATE.match(on):
         raise ReviewProblem(f"--on must be a date written YYYY-MM-DD, not '{on}'")
     if date.fromisoformat(on) > date.today():

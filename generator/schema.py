@@ -62,6 +62,15 @@ def listed_entries(root: Mapping, key: str, item: str, problems: Problems):
             yield entry
 
 
+def entry_id(entry: Mapping, seen, kind: str, what: str, problems: Problems) -> str:
+    """The `id` of a listed entry (a resource, a school, a source), refused when an earlier
+    entry of the same list has it already."""
+    value = text(entry, "id", problems, what=what)
+    if value in seen:
+        problems.error(entry.loc_of("id"), f"duplicate {kind} id '{value}'")
+    return value
+
+
 def check_keys(mapping: Mapping, required: Iterable[str], optional: Iterable[str], what: str, problems: Problems) -> None:
     required, optional = list(required), list(optional)
     for key in required:

@@ -21,7 +21,7 @@ from .load import Mapping, Scalar, Sequence
 from .claims import read_ledger
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
-from .schema import check_keys, date_text, expect_mapping, listed_entries, load_mapping, text, text_list
+from .schema import check_keys, date_text, entry_id, expect_mapping, listed_entries, load_mapping, text, text_list
 
 SOURCE_LANGUAGE = "en"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -113,9 +113,7 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     for entry in listed_entries(root, "resources", "resource", problems):
         what = f"resource '{entry.get('id', '?')}'"
         check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), (), what, problems)
-        rid = text(entry, "id", problems, what=what)
-        if rid in out:
-            problems.error(entry.loc_of("id"), f"duplicate resource id '{rid}'")
+        rid = entry_id(entry, out, "resource", what, problems)
         url = text(entry, "url", problems, what=what)
         for message in url_problems(url, allowed_hosts):
             problems.error(entry.loc_of("url"), f"{what}: {message}")
@@ -187,11 +185,9 @@ def read_schools(path: Path, data_dir: Path, problems: Problems) -> dict[str, Sc
     for entry in listed_entries(root, "schools", "school", problems):
         what = f"school '{entry.get('id', '?')}'"
         check_keys(entry, ("id", "name", "source"), ("address", "phone", "logo"), what, problems)
-        sid = text(entry, "id", problems, what=what)
+        sid = entry_id(entry, schools, "school", what, problems)
         if sid and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", sid):
             problems.error(entry.loc_of("id"), f"{what}: id must be lowercase letters, digits and hyphens (it names folders)")
-        if sid in schools:
-            problems.error(entry.loc_of("id"), f"duplicate school id '{sid}'")
         _phone(entry, "phone", problems)
         logo = text(entry, "logo", problems, required=False, what=what)
         if logo:

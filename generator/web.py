@@ -33,7 +33,6 @@ from markupsafe import Markup
 
 from . import blocktree as bt
 from .blocktree import LayoutProblem, parse_tree
-from .errors import Problems
 from .model import Language, Project, School
 from .qr import qr_matrix
 from .rtl import BRACKETS, _ltr_spans
@@ -425,14 +424,9 @@ def refresh_catalog(out: Path, project: Project) -> None:
         write_catalog(out, read_manifest(out), project)
 
 
-def build_web(options) -> tuple[WebOutcome, Problems]:
-    """The command line's one call: load the project as the build did, then write the pages."""
-    from .pipeline import ROOT
-    from .validate import load_project
-
-    project, problems = load_project(options.data, options.layouts_dir, getattr(options, "fonts_dir", ROOT / "fonts"))
-    if project is None or problems.errors:
-        return WebOutcome(), problems
+def build_web(options, project: Project) -> WebOutcome:
+    """The command line's one call, after the PDFs: the pages from the same validated
+    project the build used (read once, never again)."""
     if WEB_LAYOUT not in project.layouts:
-        return WebOutcome(failed=[f"the web edition needs the '{WEB_LAYOUT}' layout in {options.layouts_dir}"]), problems
-    return write_web(options.out, project), problems
+        return WebOutcome(failed=[f"the web edition needs the '{WEB_LAYOUT}' layout in {options.layouts_dir}"])
+    return write_web(options.out, project)
