@@ -177,6 +177,10 @@ def render_language_file(language: Language, source: Language, header: str) -> s
         f"endonym: {_quoted(language.endonym)}",
         f"script: {language.script}",
         f"direction: {language.direction}",
+    ]
+    if language.date_locale and language.date_locale != language.code:  # set by hand where CLDR lacks the code
+        lines.append(f"date_locale: {language.date_locale}")
+    lines += [
         "translation:",
         f"  status: {language.status}",
     ]
