@@ -158,6 +158,8 @@ def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowab
         flowable = build_block(block, ctx)
         if flowable is not None:
             flowable._block = block.describe()
+            # A heading never ends a column or a page: it moves on with the block it heads.
+            flowable._keep_with_next = isinstance(block, bt.Text) and block.tag in ("h1", "h2", "h3")
             if not hasattr(flowable, "_tag"):
                 mark(flowable, block_tag(block, ctx))
             flowables.append(flowable)
@@ -177,6 +179,8 @@ def block_tag(block: bt.Block, ctx: BlockContext) -> Tag:
         return Tag("Div", lang=ctx.lang)
     if isinstance(block, bt.Lang):
         return Tag("Div", lang=block.code)
+    if isinstance(block, bt.Flow):  # drawn column by column, so its blocks are in reading order already
+        return Tag("Div", lang=ctx.lang)
     if isinstance(block, bt.QR):
         return Tag("Figure", lang="en", alt=f"QR code: {ctx.urls[block.resource]}")
     if isinstance(block, bt.Image):
@@ -245,6 +249,115 @@ def _columns(block: bt.Columns, ctx: BlockContext) -> Flowable:
     if ctx.rtl and block.mirror:  # drawn right to left: the structure tree restores the columns' order
         mark(table, Tag("", columns=tuple(len(cell) for cell in cells)))
     return table
+
+
+def _flow(block: bt.Flow, ctx: BlockContext) -> Flowable | None:
+    items = build_blocks(block.children, ctx)
+    return FlowColumns(items, block.columns, block.gap) if items else None
+
+
+class FlowColumns(Flowable):
+    """Blocks that run down a column and on into the next, left to right, in columns of
+    equal width; the columns are balanced (the shortest height that holds everything).
+
+    Spacing inside a column follows the layout stage's stacking rule (the larger of one
+    block's space after and the next one's space before; none at a column's top), and a
+    block marked `_keep_with_next` (a heading) never ends a column. `continues`: when the
+    page cannot hold all of it, `split` keeps what fits and returns the rest for the next
+    page (layout.py, for layouts with `overflow: continue`)."""
+
+    continues = True
+
+    def __init__(self, items: list[Flowable], columns: int, gap: float):
+        super().__init__()
+        self.items, self.count, self.gap = list(items), columns, gap
+        self._columns: list[list[int]] = []
+
+    def column_width(self, avail_width: float) -> float:
+        return (avail_width - self.gap * (self.count - 1)) / self.count
+
+    def _measure(self, width: float) -> list[tuple[float, float, float]]:
+        """(height, space before, space after) of each block at the column width."""
+        return [(item.wrap(width, 1e6)[1], item.getSpaceBefore(), item.getSpaceAfter()) for item in self.items]
+
+    def _fill(self, sizes, limit: float, columns: int) -> list[list[int]] | None:
+        """Blocks into at most `columns` columns no taller than `limit`, in order; None if
+        they do not all fit."""
+        filled: list[list[int]] = [[]]
+        used = 0.0
+        for index, (height, before, _) in enumerate(sizes):
+            column = filled[-1]
+            need = height + (max(before, sizes[column[-1]][2]) if column else 0.0)
+            ends_here = (getattr(self.items[index], "_keep_with_next", False) and index + 1 < len(sizes)
+                         and used + need + max(sizes[index + 1][1], sizes[index][2]) + sizes[index + 1][0] > limit + 1e-6)
+            if column and (used + need > limit + 1e-6 or ends_here):
+                filled.append([])
+                column, used, need = filled[-1], 0.0, height
+            if height > limit + 1e-6 or len(filled) > columns:
+                return None
+            column.append(index)
+            used += need
+        return filled
+
+    def _height(self, sizes, columns: list[list[int]]) -> float:
+        tallest = 0.0
+        for column in columns:
+            total = 0.0
+            for position, index in enumerate(column):
+                total += sizes[index][0]
+                if position:
+                    total += max(sizes[index][1], sizes[column[position - 1]][2])
+            tallest = max(tallest, total)
+        return tallest
+
+    def wrap(self, avail_width, avail_height):
+        sizes = self._measure(self.column_width(avail_width))
+        low = max((h for h, _, _ in sizes), default=0.0)
+        high = sum(h + max(b, a) for h, b, a in sizes) + 1.0
+        if self._fill(sizes, low, self.count) is not None:
+            high = low
+        while high - low > 0.5:  # the shortest balanced height, to half a point
+            middle = (low + high) / 2
+            if self._fill(sizes, middle, self.count) is None:
+                low = middle
+            else:
+                high = middle
+        self._columns = self._fill(sizes, high, self.count) or [list(range(len(self.items)))]
+        self.width, self.height = avail_width, self._height(sizes, self._columns)
+        return self.width, self.height
+
+    def split(self, avail_width, avail_height):
+        """What fits in `avail_height` (at least one block), and the rest as another flow."""
+        sizes = self._measure(self.column_width(avail_width))
+        if self._fill(sizes, avail_height, self.count) is not None:
+            return [self]
+        fitting = 0
+        while fitting < len(sizes) and self._fill(sizes[:fitting + 1], avail_height, self.count) is not None:
+            fitting += 1
+        # A heading stays with what it heads: it moves on rather than end the page.
+        while fitting and getattr(self.items[fitting - 1], "_keep_with_next", False):
+            fitting -= 1
+        if fitting == 0:
+            return []
+        parts = [FlowColumns(self.items[:fitting], self.count, self.gap), FlowColumns(self.items[fitting:], self.count, self.gap)]
+        for part in parts:
+            part._block = getattr(self, "_block", "<flow>")
+            if hasattr(self, "_tag"):
+                mark(part, self._tag)
+        return parts
+
+    def draw(self):
+        width = self.column_width(self.width)
+        for number, column in enumerate(self._columns):
+            x, y, previous = number * (width + self.gap), self.height, None
+            for index in column:
+                item = self.items[index]
+                _, height = item.wrap(width, 1e6)
+                if previous is not None:
+                    y -= max(item.getSpaceBefore(), previous.getSpaceAfter())
+                y -= height
+                item.drawOn(self.canv, x, y)
+                previous = item
 
 
 def _box(block: bt.Box, ctx: BlockContext) -> Flowable:
@@ -334,7 +447,7 @@ def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
 
 
 # The block types that become a flowable of their own (text, spacers and rules are made inline).
-BUILDERS = {bt.ListBlock: _list, bt.Columns: _columns, bt.Box: _box, bt.QR: _qr, bt.Image: _image, bt.Lang: _language_block}
+BUILDERS = {bt.ListBlock: _list, bt.Columns: _columns, bt.Flow: _flow, bt.Box: _box, bt.QR: _qr, bt.Image: _image, bt.Lang: _language_block}
 
 
 class URLParagraph(Flowable):

@@ -41,7 +41,7 @@ class ElementRule:
 
 TEXT_TAGS = {"h1": "h1", "h2": "h2", "h3": "h3", "p": "body"}  # element -> default style
 REGIONS = ("header", "body", "footer")
-BLOCK_TAGS = tuple(TEXT_TAGS) + ("list", "columns", "box", "qr", "image", "lang", "spacer", "rule")
+BLOCK_TAGS = tuple(TEXT_TAGS) + ("list", "columns", "flow", "box", "qr", "image", "lang", "spacer", "rule")
 
 VOCABULARY: dict[str, ElementRule] = {
     "document": ElementRule(optional=("title", "subject")),
@@ -59,6 +59,9 @@ VOCABULARY: dict[str, ElementRule] = {
     "columns": ElementRule(optional=("widths", "gap", "valign", "mirror"), dimensions=("gap",),
                            choices={"valign": ("top", "middle", "bottom"), "mirror": ("yes", "no")}),
     "column": ElementRule(),
+    # Blocks that run down a column and on into the next (newspaper columns), balanced; in a
+    # layout with `overflow: continue` what the page cannot hold goes on to the next page.
+    "flow": ElementRule(optional=("columns", "gap"), dimensions=("gap",)),
     "box": ElementRule(optional=("style",)),
     # size: the whole code, quiet zone included; symbol: the code without its quiet zone
     # (what a phone must resolve). Exactly one of them.
@@ -75,7 +78,7 @@ CHILDREN: dict[str, tuple[str, ...]] = {
     "cropmarks": ("trim",),
     "list": ("item",),
     "columns": ("column",),
-    **{tag: BLOCK_TAGS for tag in REGIONS + ("frame", "column", "box", "lang")},
+    **{tag: BLOCK_TAGS for tag in REGIONS + ("frame", "column", "flow", "box", "lang")},
 }
 INLINE = {tag: ("b",) for tag in (*TEXT_TAGS, "item")}
 
@@ -127,6 +130,14 @@ class Columns(Block):
     mirror: bool = True
     columns: tuple[tuple[Block, ...], ...] = ()
     tag = "columns"
+
+
+@dataclass(frozen=True)
+class Flow(Block):
+    columns: int = 2
+    gap: float = 0.0
+    children: tuple[Block, ...] = ()
+    tag = "flow"
 
 
 @dataclass(frozen=True)
@@ -378,6 +389,11 @@ def _block(node: Node) -> Block:
             raise LayoutProblem("<columns> needs at least one <column>", Loc("", line))
         return Columns(line, _weights(a.get("widths"), len(columns), line), size(node, "gap", 0.0),
                        a.get("valign", "top"), a.get("mirror", "yes") == "yes", tuple(columns))
+    if tag == "flow":
+        count = a.get("columns", "2")
+        if not count.isdigit() or not 1 <= int(count) <= 12:
+            raise LayoutProblem(f"<flow> columns= must be a whole number from 1 to 12 (got {count!r})", Loc("", line))
+        return Flow(line, int(count), size(node, "gap", 0.0), _blocks(node))
     if tag == "box":
         return Box(line, a.get("style", "box"), _blocks(node))
     if tag == "qr":
@@ -456,7 +472,7 @@ def texts_by_language(tree: DocumentTree, code: str) -> dict[str, str]:
                     walk(column, code)
             elif isinstance(block, Lang):
                 walk(block.children, block.code)
-            elif isinstance(block, (Box, Frame)):
+            elif isinstance(block, (Box, Flow, Frame)):
                 walk(block.children, code)
 
     texts[code] = ""

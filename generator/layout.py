@@ -7,6 +7,9 @@ them (space before and after collapse into each other); whatever a region cannot
 overflow, reported with the block that did not fit rather than spilling onto a page 2.
 A layout may offer tighter style sets ("fits"), tried in order until the page fits. `check`
 runs this stage for every document, so it finds every overflow `build` would.
+A layout with `overflow: continue` (the language sheet, whose length grows with the data)
+instead continues its body on further pages, header and footer repeated: a <flow> is split
+between pages, other blocks move on whole, and a heading never ends a page.
 """
 
 from __future__ import annotations
@@ -137,14 +140,22 @@ def parse_document(project: Project, layout: Layout, language: Language, paper: 
 
 def lay_out(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
             options: PrintOptions = PrintOptions(), page_languages: list[Language] | None = None) -> LaidOut:
-    """Try each of the layout's style sets in turn until the content fits."""
+    """Try each of the layout's style sets in turn until the content fits (for a layout that
+    continues: fits on the pages it is made for; if none does, the fewest pages, largest type)."""
+    longer: list[LaidOut] = []
     for index, (fit, styles) in enumerate(layout.fits):
         try:
-            return lay_out_fit(project, layout, language, paper, fit, styles, school, options, page_languages)
+            laid_out = lay_out_fit(project, layout, language, paper, fit, styles, school, options, page_languages)
         except Overflow as exc:
             if index == len(layout.fits) - 1:
                 fits = ", ".join(name for name, _ in layout.fits)
                 raise Overflow(f"{exc} (with every fit tried: {fits})") from None
+            continue
+        if not layout.continues or len(laid_out.pages) <= layout.pages:
+            return laid_out
+        longer.append(laid_out)
+    if longer:
+        return min(longer, key=lambda laid_out: len(laid_out.pages))  # min() keeps the first of equals
     raise AssertionError("a layout always has at least one style set")
 
 
@@ -157,25 +168,32 @@ def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str
     ctx = block_context(project, layout, frame_language, styles, options.grayscale)
     design = project.papers.get(layout.design_paper or paper, project.papers[paper])
     size = (design.width, design.height)
-    pages = [position_page(page, size, ctx) for page in tree.pages]
+    pages = [positioned for page in tree.pages for positioned in position_page(page, size, ctx, layout.continues)]
     title = tree.title or f"{layout.name} ({language.code})"
     lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
     return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls), list(ctx.qr_sizes),
                    bt.texts_by_language(tree, frame_language.code), lang_tag)
 
 
-def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext) -> PositionedPage:
-    positioned = PositionedPage()
+def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, continues: bool = False) -> list[PositionedPage]:
+    """One <page> of the template -> one positioned page, or several when the layout
+    continues and the body needs more room (each with the same header, footer and frames)."""
     regions = {name: build_blocks(blocks, ctx) for name, blocks in page.regions}
-    if regions:
-        positioned.items += position_regions(regions, page.margin, size)
-    for frame in page.frames:
-        positioned.items += position_frame(frame, size, ctx)
-    for y in page.cut_lines:
-        positioned.items.append(CutLine(size[1] - y, size[0]))
-    if page.crop_boxes:
-        positioned.items.append(CropMarks(tuple(pdf_box(box, size) for box in page.crop_boxes)))
-    return positioned
+    pages = []
+    while True:
+        positioned, rest = PositionedPage(), ([] if continues else None)
+        if regions:
+            positioned.items += position_regions(regions, page.margin, size, rest)
+        for frame in page.frames:
+            positioned.items += position_frame(frame, size, ctx)
+        for y in page.cut_lines:
+            positioned.items.append(CutLine(size[1] - y, size[0]))
+        if page.crop_boxes:
+            positioned.items.append(CropMarks(tuple(pdf_box(box, size) for box in page.crop_boxes)))
+        pages.append(positioned)
+        if not rest:
+            return pages
+        regions = {**regions, "body": rest}
 
 
 def pdf_box(box: tuple[float, float, float, float], size: tuple[float, float]) -> tuple[float, float, float, float]:
@@ -184,7 +202,10 @@ def pdf_box(box: tuple[float, float, float, float], size: tuple[float, float]) -
     return x, size[1] - y - h, w, h
 
 
-def position_regions(regions: dict[str, list[Flowable]], margin: float, size: tuple[float, float]) -> list[Placed]:
+def position_regions(regions: dict[str, list[Flowable]], margin: float, size: tuple[float, float],
+                     rest: list | None = None) -> list[Placed]:
+    """Header from the top, footer from the bottom, body between. `rest`: a list to receive
+    the body blocks this page cannot hold (a continuing layout); None: that is an overflow."""
     width, height = size
     inner_width = width - 2 * margin
     header_h = natural_height(regions.get("header", []), inner_width)
@@ -199,7 +220,7 @@ def position_regions(regions: dict[str, list[Flowable]], margin: float, size: tu
         flowables = regions.get(name)
         if flowables:
             y, h = frames[name]
-            placed += stack(flowables, margin, y, inner_width, max(h, 0), name)
+            placed += stack(flowables, margin, y, inner_width, max(h, 0), name, rest if name == "body" else None)
     return placed
 
 
@@ -215,9 +236,11 @@ def position_frame(frame: bt.Frame, size: tuple[float, float], ctx: BlockContext
     return items + stack(flowables, x + frame.padding, y + frame.padding, inner_w, inner_h - top_gap, frame.id)
 
 
-def stack(flowables: list[Flowable], x: float, bottom: float, width: float, height: float, name: str) -> list[Placed]:
+def stack(flowables: list[Flowable], x: float, bottom: float, width: float, height: float, name: str,
+          rest: list | None = None) -> list[Placed]:
     """Blocks from the top of a box down, as ReportLab's Frame places them (its rules for
-    space before and after, checked against ReportLab 5.1's Frame._add)."""
+    space before and after, checked against ReportLab 5.1's Frame._add). With `rest` (a
+    list), what does not fit is put there for the next page instead of being an overflow."""
     placed, y, at_top, space_after_before = [], bottom + height, True, 0.0
     for index, flowable in enumerate(flowables):
         space = 0.0
@@ -226,7 +249,10 @@ def stack(flowables: list[Flowable], x: float, bottom: float, width: float, heig
         available = y - bottom - space
         w, h = flowable.wrap(width, available) if available > 0 else (0.0, float("inf"))
         if y - h - space < bottom - FUZZ:
-            raise overflow(flowables[index:], name, width, height, max(y - bottom, 0))
+            if rest is None:
+                raise overflow(flowables[index:], name, width, height, max(y - bottom, 0))
+            more = continue_on_next_page(flowables[index:], placed, rest, x, y - space, bottom, width, name, height)
+            return placed + more
         new_y = y - h - space
         placed.append(Placed(flowable, x, new_y, width, available, w, h, getattr(flowable, "_block", "")))
         space_after_before = flowable.getSpaceAfter()
@@ -234,6 +260,24 @@ def stack(flowables: list[Flowable], x: float, bottom: float, width: float, heig
         at_top = at_top and new_y == y
         y = new_y
     return placed
+
+
+def continue_on_next_page(remaining: list[Flowable], placed: list[Placed], rest: list, x: float, top: float, bottom: float,
+                          width: float, name: str, height: float) -> list[Placed]:
+    """The first block that does not fit: a block that continues (a <flow>) keeps on this
+    page what fits; everything else goes to `rest`, with any heading that would end the page."""
+    first, more = remaining[0], []
+    parts = first.split(width, top - bottom) if getattr(first, "continues", False) and top - bottom > 0 else []
+    if len(parts) == 2:
+        w, h = parts[0].wrap(width, top - bottom)
+        more.append(Placed(parts[0], x, top - h, width, top - bottom, w, h, getattr(first, "_block", "")))
+        remaining = [parts[1]] + remaining[1:]
+    while placed and not more and getattr(placed[-1].flowable, "_keep_with_next", False):
+        remaining = [placed.pop().flowable] + remaining
+    if not placed and not more:  # not even the first block fits an empty page: no page would hold it
+        raise overflow(remaining, name, width, height, max(top - bottom, 0))
+    rest.extend(remaining)
+    return more
 
 
 def overflow(remaining: list[Flowable], name: str, width: float, height: float, left: float) -> Overflow:

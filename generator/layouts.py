@@ -69,7 +69,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
     root = load_mapping(path, problems, what)
     if root is None:
         return None
-    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "min_qr_symbol", "pages", "fits", "design_paper", "languages", "page_languages"), what, problems)
+    check_keys(root, ("description", "template", "papers", "styles"), ("min_qr_module", "min_qr_symbol", "pages", "fits", "design_paper", "languages", "page_languages", "overflow"), what, problems)
     template_name = text(root, "template", problems, what=what)
     template_path = path.parent / template_name
     source = ""
@@ -111,7 +111,20 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
         language_mode=_language_mode(root, what, problems),
         page_languages=tuple(str(code) for code in text_list(root, "page_languages", problems, what)),
         path=str(path),
+        continues=_overflow(root, what, problems) == "continue",
     )
+
+
+OVERFLOWS = ("fail", "continue")
+
+
+def _overflow(root: Mapping, what: str, problems: Problems) -> str:
+    """What happens when the body does not fit: `fail` (the default: every handout is one
+    page) or `continue` on further pages, which `check` reports as a warning."""
+    value = text(root, "overflow", problems, required=False, what=what) or "fail"
+    if value not in OVERFLOWS:
+        problems.error(root.loc_of("overflow"), f"{what}: 'overflow' must be one of {', '.join(OVERFLOWS)} (got '{value}')")
+    return value
 
 
 STYLE_KEYS = ("font_size", "leading", "color")

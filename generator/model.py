@@ -91,6 +91,14 @@ class Layout:
     language_mode: str = "each"  # "each", "each-but-english" (bilingual) or "together" (one page, many)
     page_languages: tuple[str, ...] = ()  # for "together": the languages on the page by default
     max_languages: int = 12
+    # `overflow: continue`: the body goes on to further pages when it needs them (`pages` is
+    # then what the layout is made for; more is a warning), instead of failing as an overflow.
+    continues: bool = False
+
+    @property
+    def every_language(self) -> bool:
+        """`page_languages: [all]`: one page with every language of the data, however many."""
+        return self.page_languages == ("all",)
 
 
 @dataclass(frozen=True)

@@ -147,8 +147,21 @@ def check_documents(project: Project, jobs: list[Job], problems: Problems) -> No
     """Everything `build` does before drawing, for every job: template, vocabulary, layout
     (every overflow is found here) and glyph coverage, without making any PDF."""
     for job in jobs:
-        for problem in document_problems(project, job):
+        warnings: list[tuple[Loc, str]] = []
+        for problem in document_problems(project, job, warnings):
             problems.error(*problem)
+        for warning in warnings:
+            problems.warning(*warning)
+
+
+def page_count_warning(layout, job: Job, pages: int) -> str:
+    """A layout that continues (the language sheet) and needs more pages than it is made for:
+    not wrong, but staff must print every page, and the official run (--strict) refuses it."""
+    if not layout.continues or pages <= layout.pages:
+        return ""
+    return (f"{job.label}: the page continues on {pages} pages for {len(job.languages)} languages; layout "
+            f"'{layout.name}' is made for {layout.pages} (pages: in its layout.yaml). Print every page, or declare "
+            f"pages: {pages} there if that is intended")
 
 
 def job_languages(project: Project, job: Job):
@@ -158,7 +171,8 @@ def job_languages(project: Project, job: Job):
     return project.languages[job.lang], None
 
 
-def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
+def document_problems(project: Project, job: Job, warnings: list | None = None) -> list[tuple[Loc, str]]:
+    """The errors of one document (and in `warnings`, its warnings)."""
     layout, school = project.layouts[job.layout], project.schools[job.school]
     language, page_languages = job_languages(project, job)
     try:
@@ -173,6 +187,9 @@ def document_problems(project: Project, job: Job) -> list[tuple[Loc, str]]:
         return [(where.string_locs.get("", Loc(where.path, 1, 1)), f"{job.label}: {exc}")]
     except LayoutProblem as exc:
         return [(Loc(str(layout.directory / layout.template_name), 1, 1), f"{job.label}: {exc}")]
+    more_pages = page_count_warning(layout, job, len(laid_out.pages))
+    if more_pages and warnings is not None:
+        warnings.append((Loc(layout.path), more_pages))
     return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 
 
@@ -196,6 +213,7 @@ class JobResult:
     entry: ManifestEntry | None = None
     error: str = ""
     peak_rss_kb: int = 0  # of the process that ran the job, for the benchmark
+    warnings: tuple[str, ...] = ()  # about this document (a continuing layout that needed more pages)
 
 
 _worker: dict = {}
@@ -227,10 +245,13 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
         for code, text in result.texts.items():
             for loc, message in glyph_problems(project, project.languages[code], text):
                 return JobResult(job, error=f"{loc}: {message}")
-        verified, faults = verify_document(job, result, layout.pages, decoded)
+        # A continuing layout has the pages its layout stage made; the PDF must have them all.
+        verified, faults = verify_document(job, result, result.pages if layout.continues else layout.pages, decoded)
         if faults:
             return JobResult(job, error="; ".join(faults))
-        return JobResult(job, result.pdf, pdf_thumbnail(result.pdf), manifest_entry(project, job, result, verified))
+        more_pages = page_count_warning(layout, job, result.pages)
+        return JobResult(job, result.pdf, pdf_thumbnail(result.pdf), manifest_entry(project, job, result, verified),
+                         warnings=(more_pages,) if more_pages else ())
     except (LayoutProblem, TemplateProblem) as exc:
         return JobResult(job, error=str(exc))
     except Exception as exc:  # a bug must not stop the batch; it is reported with the job
@@ -314,6 +335,9 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                 if result.error:
                     outcome.failed.append(f"{result.job.label}: {result.error}")
                     continue
+                if result.warnings and options.strict:  # the official run: as `check --strict` would
+                    outcome.failed.append(f"{result.job.label}: {'; '.join(result.warnings)} (--strict)")
+                    continue
                 atomic_write(inside(options.out, result.job.output), result.pdf)
                 atomic_write(inside(options.out, thumbnail_path(result.job.output)), result.thumbnail)
                 entries[result.job.output] = result.entry
@@ -321,6 +345,9 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                 log(f"built {result.job.output}")
             for job in jobs:  # warnings of this run, for documents built now or up to date
                 if job.output in entries:
+                    more_pages = page_count_warning(project.layouts[job.layout], job, entries[job.output].pages)
+                    if more_pages:
+                        problems.warning(Loc(project.layouts[job.layout].path), more_pages)
                     entries[job.output] = entries[job.output].with_warnings(document_warnings(project, job, problems))
             outcome.built = [entries[e.path] for e in outcome.built]
             if options.all:
@@ -384,7 +411,9 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
     """Warnings about what this document prints: its language files and the QR targets."""
     relevant = {project.languages[code].path for code in job.languages} | {str(project.data_dir / "resources.yaml")}
-    return sorted({p.message for p in problems.warnings if p.loc.path in relevant})
+    own = (project.layouts[job.layout].path, f"{job.label}:")  # a layout's warning about this very document
+    return sorted({p.message for p in problems.warnings
+                   if p.loc.path in relevant or (p.loc.path == own[0] and p.message.startswith(own[1]))})
 
 
 def report(problems: Problems, stream=None) -> None:

@@ -75,7 +75,8 @@ def digest_inputs(project: Project) -> InputDigests:
                    sorted(project.organisations.items(), key=str), sorted(project.papers.items()),
                    project.ledger))  # the ledger decides each page's information date and status
     layouts = {name: _sha((layout.template_source, layout.styles, layout.fits, layout.papers, layout.pages,
-                           layout.min_qr_module_mm, layout.min_qr_symbol_mm, layout.design_paper, layout.language_mode, layout.page_languages))
+                           layout.min_qr_module_mm, layout.min_qr_symbol_mm, layout.design_paper, layout.language_mode, layout.page_languages,
+                           layout.continues))
                for name, layout in project.layouts.items()}
     languages = {code: _sha(replace(language, string_locs={}, path=""))
                  for code, language in project.languages.items()}
@@ -167,12 +168,15 @@ def unknown_name(kind: str, option: str, name: str, known) -> str:
 
 def _together_job(project: Project, digests: InputDigests, school: School, layout: Layout, paper: str, langs: list[str],
                   options: PrintOptions, problems: Problems) -> list[Job]:
-    """One page in several languages: those named with --lang, else the layout's own list."""
-    codes = tuple(langs) if langs else layout.page_languages
+    """One page in several languages: those named with --lang, else the layout's own list
+    (`all`: every language of the data, so a new language file adds itself)."""
+    every = layout.every_language and not langs
+    codes = tuple(sorted(project.languages)) if every else tuple(langs) if langs else layout.page_languages
     unknown = [code for code in codes if code not in project.languages]
-    if unknown or not codes or len(codes) > layout.max_languages:
+    if unknown or not codes or (len(codes) > layout.max_languages and not layout.every_language):
         why = f"unknown languages {unknown}" if unknown else f"{len(codes)} languages (1 to {layout.max_languages} fit)"
         problems.error(Loc(layout.path), f"layout '{layout.name}': {why}; set page_languages in layout.yaml or use --lang")
         return []
-    output = f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/mul_{'-'.join(codes)}{options.suffix()}.pdf"
+    # The whole-data sheet keeps its file name when a language is added.
+    output = f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/mul_{'all' if every else '-'.join(codes)}{options.suffix()}.pdf"
     return [Job(school.id, layout.name, "mul", paper, output, job_hash(digests, school, layout, codes, paper, options), options, codes)]

@@ -93,12 +93,22 @@ def information_line(language: Language, source: Language, iso_date: str) -> str
     return language.strings["info_unchecked"] + english
 
 
+def script_name(code: str) -> str:
+    """An ISO 15924 script code's English name from CLDR ("Arab" -> "Arabic"), for layouts
+    that group languages by script; the code itself if CLDR does not know it."""
+    from babel import Locale
+
+    return Locale("en").scripts.get(code, code)
+
+
 def language_context(language: Language) -> dict:
     return {
         "code": language.code,
         "endonym": language.endonym,
         "name_en": language.name_en,
         "direction": language.direction,
+        "script": language.script,
+        "script_name": script_name(language.script),
         "status": language.status,
         "translated_by": language.translated_by,
         "reviewed_by": language.reviewed_by,
