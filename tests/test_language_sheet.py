@@ -197,8 +197,22 @@ def test_declaring_two_pages_silences_the_warning(tmp_path):
     assert "continues on" not in check.stderr, check.stderr
 
 
-def test_a_layout_that_does_not_continue_still_fails_on_overflow(tmp_path, fixture_project):
-    assert not fixture_project.layouts["handout"].continues and fixture_project.layouts[LAYOUT].continues
+def test_the_catalog_lists_the_sheet(sheets):
+    out, documents = sheets
+    catalog = (out / "index.html").read_text(encoding="utf-8")
+    for document in documents.values():
+        assert f'href="{document["path"]}"' in catalog
+    assert "Dari" in catalog and "دری" in catalog  # found by any of its languages' names
+
+
+def test_overflow_setting_is_checked(tmp_path):
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", layouts)
+    spec = layouts / LAYOUT / "layout.yaml"
+    spec.write_text(spec.read_text().replace("overflow: continue", "overflow: spill"))
+    check = run_cli("check", "--data", str(FIXTURE_DATA), "--layouts", str(layouts))
+    assert check.returncode == 2
+    assert re.search(r"language-sheet/layout\.yaml:\d+:\d+: error: .*'overflow' must be one of fail, continue \(got 'spill'\)", check.stderr), check.stderr
 
 
 # --- the <flow> block ------------------------------------------------------------------------
