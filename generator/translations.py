@@ -179,7 +179,8 @@ def render_language_file(language: Language, source: Language, header: str) -> s
         f"direction: {language.direction}",
     ]
     if language.date_locale and language.date_locale != language.code:  # set by hand where CLDR lacks the code
-        lines.append(f"date_locale: {language.date_locale}")
+        lines += [f"# CLDR has no date format for \"{language.code}\"; dates are written as in {language.date_locale}.",
+                  f"date_locale: {language.date_locale}"]
     lines += [
         "translation:",
         f"  status: {language.status}",

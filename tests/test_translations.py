@@ -107,3 +107,18 @@ def test_strict_build_refuses_drafts(data_copy, tmp_path):
     assert result.returncode == 2
     assert "es: the translation is a draft" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_import_keeps_a_language_files_date_locale(data_copy, tmp_path):
+    """Dari sets date_locale (CLDR has no 'prs'); an import rewrote the file without it and
+    then refused its own result. It survives, and a second round trip changes nothing."""
+    po = tmp_path / "prs.po"
+    for _ in range(2):
+        assert run_cli("translations", "--data", str(data_copy), "export", "--lang", "prs", "--out", str(po)).returncode == 0
+        result = run_cli("translations", "--data", str(data_copy), "import", str(po))
+        assert result.returncode == 0, result.stderr
+        text = (data_copy / "languages" / "prs.yaml").read_text(encoding="utf-8")
+        assert "\ndate_locale: fa_AF\n" in text
+        if _ == 0:
+            first = text
+    assert text == first
