@@ -112,6 +112,7 @@ def read_layout(path: Path, papers: dict[str, Paper], problems: Problems) -> Lay
         page_languages=tuple(str(code) for code in text_list(root, "page_languages", problems, what)),
         path=str(path),
         continues=_overflow(root, what, problems) == "continue",
+        pages_loc=root.loc_of("pages") if "pages" in root else root.loc,
     )
 
 

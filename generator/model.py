@@ -94,6 +94,7 @@ class Layout:
     # `overflow: continue`: the body goes on to further pages when it needs them (`pages` is
     # then what the layout is made for; more is a warning), instead of failing as an overflow.
     continues: bool = False
+    pages_loc: Loc | None = None  # where layout.yaml sets `pages` (warnings about the page count point there)
 
     @property
     def every_language(self) -> bool:

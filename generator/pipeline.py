@@ -159,7 +159,7 @@ def page_count_warning(layout, job: Job, pages: int) -> str:
     not wrong, but staff must print every page, and the official run (--strict) refuses it."""
     if not layout.continues or pages <= layout.pages:
         return ""
-    return (f"{job.label}: the page continues on {pages} pages for {len(job.languages)} languages; layout "
+    return (f"{job.label}: the document continues onto {pages} pages for {len(job.languages)} languages; layout "
             f"'{layout.name}' is made for {layout.pages} (pages: in its layout.yaml). Print every page, or declare "
             f"pages: {pages} there if that is intended")
 
@@ -189,7 +189,7 @@ def document_problems(project: Project, job: Job, warnings: list | None = None) 
         return [(Loc(str(layout.directory / layout.template_name), 1, 1), f"{job.label}: {exc}")]
     more_pages = page_count_warning(layout, job, len(laid_out.pages))
     if more_pages and warnings is not None:
-        warnings.append((Loc(layout.path), more_pages))
+        warnings.append((layout.pages_loc or Loc(layout.path), more_pages))
     return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text)]
 
 
@@ -347,7 +347,7 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                 if job.output in entries:
                     more_pages = page_count_warning(project.layouts[job.layout], job, entries[job.output].pages)
                     if more_pages:
-                        problems.warning(Loc(project.layouts[job.layout].path), more_pages)
+                        problems.warning(project.layouts[job.layout].pages_loc or Loc(project.layouts[job.layout].path), more_pages)
                     entries[job.output] = entries[job.output].with_warnings(document_warnings(project, job, problems))
             outcome.built = [entries[e.path] for e in outcome.built]
             if options.all:

@@ -167,19 +167,19 @@ def test_many_languages_continue_on_a_second_page_with_a_warning(tmp_path):
     data = many_languages(tmp_path)
     check = run_cli("check", "--data", str(data))
     assert check.returncode == 0, check.stderr
-    warnings = [line for line in check.stderr.splitlines() if "continues on 2 pages" in line]
+    warnings = [line for line in check.stderr.splitlines() if "continues onto 2 pages" in line]
     for paper in ("letter", "a4"):
         assert any(f"{LAYOUT}/mul/{paper}:" in line for line in warnings), check.stderr
     assert all("language-sheet/layout.yaml" in line and ": warning:" in line for line in warnings)
     assert "pages: 2" in warnings[0]  # says how to make two pages intended
     # --strict turns warnings into failures (the fixture's drafts fail it as well).
     strict = run_cli("check", "--strict", "--data", str(data))
-    assert strict.returncode == 2 and "continues on 2 pages" in strict.stderr
+    assert strict.returncode == 2 and "continues onto 2 pages" in strict.stderr
 
     documents = build_sheets(data, tmp_path / "out", "--paper", "letter")
     letter = documents["letter"]
     assert letter["pages"] == 2 and letter["verified"]["pages"] == 2
-    assert any("continues on 2 pages" in w for w in letter["warnings"])
+    assert any("continues onto 2 pages" in w for w in letter["warnings"])
     text = subprocess.run(["pdftotext", str(tmp_path / "out" / letter["path"]), "-"], capture_output=True).stdout.decode() \
         if shutil.which("pdftotext") else ""
     if text:  # every box is printed once, over the two pages, and the header is on both
@@ -194,7 +194,7 @@ def test_declaring_two_pages_silences_the_warning(tmp_path):
     spec = layouts / LAYOUT / "layout.yaml"
     spec.write_text(spec.read_text().replace("\npages: 1\n", "\npages: 2\n"))
     check = run_cli("check", "--strict", "--data", str(data), "--layouts", str(layouts))
-    assert "continues on" not in check.stderr, check.stderr
+    assert "continues onto" not in check.stderr, check.stderr
 
 
 def test_the_catalog_lists_the_sheet(sheets):
