@@ -19,6 +19,7 @@ from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .claims import read_ledger
+from .addresses import redirect_safe
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
 from .schema import check_keys, date_text, entry_id, expect_mapping, listed_entries, load_mapping, text, text_list
@@ -43,13 +44,14 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         return None, problems
     fonts = read_font_manifest(fonts_dir / "manifest.yaml", problems)
     district = read_district(data_dir / "district.yaml", problems)
-    resources = read_resources(data_dir / "resources.yaml", problems)
+    resources, allowed_hosts = read_resources(data_dir / "resources.yaml", problems)
     organisations = read_organisations(data_dir / "organisations.yaml", problems)
     schools = read_schools(data_dir / "schools.yaml", data_dir, problems)
     languages = read_languages(data_dir / "languages", fonts, problems)
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
     check_translations(languages, problems)
+    web_base = check_addresses(data_dir, resources, allowed_hosts, languages, schools, problems)
     ledger = read_ledger(data_dir, languages.get(SOURCE_LANGUAGE), problems)
     if fonts is not None:
         check_language_glyphs(languages, fonts, problems)
@@ -66,6 +68,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         fonts=fonts,
         schools=schools,
         ledger=ledger,
+        web_base=web_base,
     )
     return project, problems
 
@@ -87,7 +90,7 @@ def read_district(path: Path, problems: Problems) -> dict:
     root = load_mapping(path, problems, "district.yaml")
     if root is None:
         return {}
-    check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state"), "district.yaml", problems)
+    check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state", "web_base"), "district.yaml", problems)
     center = root.get("welcome_center")
     if center is not None and expect_mapping(center, root.loc, "welcome_center", problems) is not None:
         check_keys(center, ("name", "phone"), (), "welcome_center", problems)
@@ -101,10 +104,11 @@ def _phone(entry: Mapping, key: str, problems: Problems) -> None:
         problems.error(value.loc, f"'{key}' is not a phone number: '{value}' (digits, spaces, +, - and () only)")
 
 
-def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
+def read_resources(path: Path, problems: Problems) -> tuple[dict[str, Resource], set[str]]:
+    """The QR targets, and the hosts codes and links may point to."""
     root = load_mapping(path, problems, "resources.yaml")
     if root is None:
-        return {}
+        return {}, set()
     check_keys(root, ("allowed_hosts", "resources"), (), "resources.yaml", problems)
     allowed_hosts = {h.lower() for h in text_list(root, "allowed_hosts", problems, "resources.yaml")}
     if not allowed_hosts:
@@ -112,11 +116,12 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     out: dict[str, Resource] = {}
     for entry in listed_entries(root, "resources", "resource", problems):
         what = f"resource '{entry.get('id', '?')}'"
-        check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), (), what, problems)
+        check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), ("languages",), what, problems)
         rid = entry_id(entry, out, "resource", what, problems)
         url = text(entry, "url", problems, what=what)
         for message in url_problems(url, allowed_hosts):
             problems.error(entry.loc_of("url"), f"{what}: {message}")
+        languages = _language_addresses(entry, allowed_hosts, what, problems)
         verified = date_text(entry, "verified_on", problems, required=False, what=what)
         if not verified:
             problems.warning(entry.loc_of("verified_on"), f"{what}: verified_on is empty; a person should open {url} and record the date")
@@ -127,8 +132,105 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
             title=text(entry, "title", problems, what=what),
             source=text(entry, "source", problems, what=what),
             verified_on=verified,
+            languages=languages,
         )
-    return out
+    return out, allowed_hosts
+
+
+def _language_addresses(entry: Mapping, allowed_hosts: set[str], what: str, problems: Problems) -> tuple[tuple[str, str], ...]:
+    """`languages: {es: https://...}`: the resource's own page for readers of a language,
+    checked like its main url. (Which codes exist is checked once the languages are read.)"""
+    raw = entry.get("languages")
+    if raw is None:
+        return ()
+    block = expect_mapping(raw, entry.loc_of("languages"), f"'languages' in {what}", problems)
+    found = []
+    for code in block or {}:
+        url = text(block, code, problems, what=f"'languages' in {what}")
+        for message in url_problems(url, allowed_hosts):
+            problems.error(block.loc_of(code), f"{what}, language '{code}': {message}")
+        found.append((str(code), url))
+    return tuple(sorted(found))
+
+
+def check_addresses(data_dir: Path, resources: dict[str, Resource], allowed_hosts: set[str], languages: dict[str, Language],
+                    schools: dict[str, School], problems: Problems) -> str:
+    """Cross-checks of web_base and per-language addresses; the normalised web_base.
+    Target names, language codes and school folders share the web edition's address space
+    (<web_base>/go/<target>, <web_base>/<code>/, <web_base>/<school>/<code>/), so each must
+    be a safe segment and none may take another's place."""
+    from .addresses import GO, target_name
+    from .load import load_yaml
+
+    path = data_dir / "resources.yaml"
+    root = load_yaml(path, Problems())  # already read and reported once: only for the lines of messages
+    entries = {str(e.get("id")): e for e in (root.get("resources") or []) if isinstance(e, Mapping)} if isinstance(root, Mapping) else {}
+    for rid, resource in resources.items():
+        entry = entries.get(rid)
+        loc = entry.loc_of("languages") if entry is not None and "languages" in entry else Loc(str(path))
+        for code, _ in resource.languages:
+            if code not in languages:
+                problems.error(_key_loc(entry, code, loc), f"resource '{rid}': 'languages' names '{code}', which data/languages "
+                               f"does not have (known: {', '.join(sorted(languages))})")
+    web_base, web_loc = read_web_base(data_dir / "district.yaml", allowed_hosts, problems)
+    if not web_base:
+        return ""
+    owners: dict[str, str] = {}
+    for rid, resource in resources.items():
+        entry = entries.get(rid)
+        id_loc = entry.loc_of("id") if entry is not None else Loc(str(path))
+        for code in ("",) + tuple(code for code, _ in resource.languages):
+            try:
+                name = target_name(rid, code)
+            except ValueError:
+                problems.error(id_loc, f"resource '{rid}': with web_base set, its id names the address {GO}/{rid}; use lowercase "
+                               "letters, digits and single hyphens only")
+                break
+            what = f"resource '{rid}'" + (f" in '{code}'" if code else "")
+            if name in owners:
+                problems.error(id_loc, f"{what} would have the address {GO}/{name}, which {owners[name]} has already; rename the id")
+            owners[name] = what
+    if GO in languages:
+        problems.error(Loc(languages[GO].path, 1, 1), f"with web_base set, '{GO}/' holds the redirects; a language cannot be '{GO}'")
+    if GO in schools:
+        problems.error(web_loc, f"with web_base set, '{GO}/' holds the redirects; rename the school '{GO}' in schools.yaml")
+    return web_base
+
+
+def _key_loc(entry, key: str, fallback: Loc) -> Loc:
+    block = entry.get("languages") if entry is not None else None
+    return block.loc_of(key) if isinstance(block, Mapping) and key in block else fallback
+
+
+WEB_BASE_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*")
+
+
+def read_web_base(path: Path, allowed_hosts: set[str], problems: Problems) -> tuple[str, Loc]:
+    """district.yaml's optional `web_base`: an https address on a host of allowed_hosts,
+    with no query or fragment, a plain path; returned without a trailing slash."""
+    from .load import load_yaml
+
+    root = load_yaml(path, Problems())
+    value = root.get("web_base") if isinstance(root, Mapping) else None
+    if value is None:
+        return "", Loc(str(path))
+    loc = getattr(value, "loc", Loc(str(path)))
+    holder = Mapping(loc)
+    holder["web_base"] = value
+    raw = text(holder, "web_base", Problems(), required=False)  # type problems were reported with the district
+    if not raw:
+        return "", loc
+    normalised = raw.rstrip("/")
+    found = url_problems(normalised + "/", allowed_hosts)
+    parts = urlsplit(raw)
+    if parts.query or parts.fragment or "?" in raw or "#" in raw:
+        found.append("must not have a query (?...) or fragment (#...): codes add /go/<target> to it")
+    elif not WEB_BASE_PATH.fullmatch(parts.path.rstrip("/")):
+        found.append(f"its path '{parts.path}' may hold only letters, digits and . _ ~ - between slashes")
+    for message in found:
+        problems.error(loc, f"web_base: {message} (the district's own address for its QR codes, such as "
+                       "https://www.example-district.org/family-rights)")
+    return ("" if found else normalised), loc
 
 
 def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
@@ -154,6 +256,10 @@ def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
         port = "invalid"
     if port is not None:
         found.append("URL must not name a port")
+    if not found and not redirect_safe(url):
+        odd = sorted({ch for ch in url if not redirect_safe(ch)} - {"%"}) or ["%"]
+        found.append(f"URL contains {', '.join(repr(ch) for ch in odd)}, which a QR redirect or a server's redirect map could "
+                     "misread; write it percent-encoded (a '%' must be followed by two hex digits)")
     if len(url) > MAX_URL_LENGTH:
         found.append(f"URL is {len(url)} characters; keep it under {MAX_URL_LENGTH} so the QR code stays scannable")
     return found
