@@ -23,11 +23,13 @@ from .model import Project, Resource
 
 GO = "go"  # the folder of the redirect pages under web_base (OUT/web/go/<target>/)
 SAFE_SEGMENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# RFC 3986 characters minus those any of the contexts would read as syntax: no quotes, no
-# whitespace, no '$' or '\\' (nginx and Apache variables and escapes), no '{}' '<>' '|' '^'
-# '`', no ';' (nginx), no '*' (a _redirects splat), no '#' (a comment start in the maps).
-# A '%' must start a percent-escape (Apache's substitution escapes it, see redirects.py).
-REDIRECT_SAFE = re.compile(r"(?:[A-Za-z0-9\-._~:/?\[\]@!&()+,=]|%[0-9A-Fa-f]{2})*")
+# After "https://", RFC 3986 characters minus those any of the contexts would read as
+# syntax: no quotes or whitespace, no '$' or '\\' (nginx and Apache variables and escapes),
+# no '{}' '<>' '|' '^' '`' '[]', no ';' (nginx), no '*' or ':' (a _redirects splat or
+# placeholder), no '#' (a comment start in the maps). A '%' must start a percent-escape
+# (Apache's substitution escapes it, see redirects.py).
+SAFE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/?@!&()+,=%")
+REDIRECT_SAFE = re.compile(r"https://(?:[A-Za-z0-9\-._~/?@!&()+,=]|%[0-9A-Fa-f]{2})+")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,14 @@ def target_name(resource_id: str, lang: str = "") -> str:
 
 
 def redirect_safe(url: str) -> bool:
-    return bool(url) and bool(REDIRECT_SAFE.fullmatch(url))
+    """An https address every page and map can carry as it is."""
+    return bool(REDIRECT_SAFE.fullmatch(url))
+
+
+def unsafe_characters(url: str) -> list[str]:
+    """The characters after the scheme that keep an https address from being redirect_safe."""
+    rest = url.split("://", 1)[-1]
+    return sorted(set(rest) - SAFE_CHARACTERS) or (["%"] if "%" in rest else [])
 
 
 def destination(resource: Resource, lang: str) -> tuple[str, str]:

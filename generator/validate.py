@@ -19,7 +19,7 @@ from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .claims import read_ledger
-from .addresses import redirect_safe
+from .addresses import redirect_safe, unsafe_characters
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
 from .schema import check_keys, date_text, entry_id, expect_mapping, listed_entries, load_mapping, text, text_list
@@ -257,9 +257,9 @@ def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
     if port is not None:
         found.append("URL must not name a port")
     if not found and not redirect_safe(url):
-        odd = sorted({ch for ch in url if not redirect_safe(ch)} - {"%"}) or ["%"]
+        odd = unsafe_characters(url)
         found.append(f"URL contains {', '.join(repr(ch) for ch in odd)}, which a QR redirect or a server's redirect map could "
-                     "misread; write it percent-encoded (a '%' must be followed by two hex digits)")
+                     "misread; percent-encode it or leave it out (a '%' must start a two-digit escape; no '#' fragment)")
     if len(url) > MAX_URL_LENGTH:
         found.append(f"URL is {len(url)} characters; keep it under {MAX_URL_LENGTH} so the QR code stays scannable")
     return found
