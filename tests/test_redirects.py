@@ -495,3 +495,160 @@ def test_a_guarded_language_code_is_left_out_without_web_base_and_decodes_with_i
         assert (out / "web" / code / "index.html").is_file()  # the page the code leads to exists
     documents = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["documents"]
     assert {c["destination"] for d in documents for c in d["qr_codes"]} == {f"{WEB_BASE}/es/", f"{WEB_BASE}/ar/"}
+
+
+# --- the redirect page in a browser ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from test_web import CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_redirect_page_sends_the_browser_on_and_asks_no_other_host(browser, with_base, javascript):
+    """Opened from the file system, the page goes straight to its destination; the only
+    request that is not a file of the page is the destination itself (answered here, offline)."""
+    out, _, project = with_base
+    for target in targets(project):
+        context = browser.new_context(java_script_enabled=javascript)
+        page = context.new_page()
+        requests, console = [], []
+        page.on("console", lambda message: console.append(message.text))
+        context.route(re.compile(r"^(?!file:).*"), lambda route: (requests.append(route.request.url),
+                      route.fulfill(status=200, content_type="text/html", body="<title>arrived</title>")))
+        with page.expect_navigation(url=target.destination, timeout=10_000):
+            page.goto((out / "web" / GO / target.name / "index.html").as_uri())
+        assert page.url == target.destination and page.title() == "arrived"
+        assert requests == [target.destination], requests
+        assert not [line for line in console if "Content Security Policy" in line]
+        context.close()
+
+
+def test_the_redirect_page_link_works_when_the_refresh_is_blocked(browser, with_base):
+    out, _, project = with_base
+    target = targets(project)[0]
+    context = browser.new_context()
+    page = context.new_page()
+    requests = []
+    context.route(re.compile(r"^(?!file:).*"), lambda route: (requests.append(route.request.url), route.abort()))
+    html = (out / "web" / GO / target.name / "index.html").read_text(encoding="utf-8")
+    page.set_content(html.replace('<meta http-equiv="refresh"', '<meta data-blocked="refresh"'))  # as a browser that ignores it
+    link = page.get_by_role("link", name=target.destination)
+    assert link.is_visible() and link.get_attribute("href") == target.destination
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.href") == target.destination  # reached by keyboard
+    assert requests == []  # nothing loaded on its own
+    context.close()
+
+
+# --- real servers (optional: Debian's apache2 and nginx, when installed) --------------------------
+
+APACHE_CONF = """ServerName localhost
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+Listen 127.0.0.1:{port}
+PidFile {root}/apache.pid
+ErrorLog {root}/apache-error.log
+User nobody
+Group nogroup
+DocumentRoot {root}/empty
+Alias {prefix} {root}/web
+<Directory {root}/web>
+  AllowOverride All
+  Require all granted
+</Directory>
+"""
+NGINX_CONF = """daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {root}/t1; proxy_temp_path {root}/t2; fastcgi_temp_path {root}/t3;
+  uwsgi_temp_path {root}/t4; scgi_temp_path {root}/t5;
+  include {root}/web/nginx-redirects.conf;
+  server {{
+    listen 127.0.0.1:{port};
+    if ($family_rights_redirect) {{ return 302 $family_rights_redirect; }}
+    location {prefix}/ {{ alias {root}/web/; }}
+  }}
+}}
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ask(port: int, path: str) -> tuple[int, str]:
+    import http.client
+    import time
+
+    for _ in range(50):  # the server may still be starting
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.getheader("Location") or ""
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+    raise AssertionError(f"no server on port {port}")
+
+
+@pytest.mark.skipif(not (Path("/usr/sbin/apache2").exists() and Path("/usr/sbin/nginx").exists()),
+                    reason="Debian's apache2 and nginx are not installed (apt-get install apache2 nginx-light)")
+@pytest.mark.parametrize("server", ["apache", "nginx"])
+def test_real_servers_answer_every_go_address_with_a_302_to_its_resource(with_base, base_project, server):
+    import subprocess
+    import tempfile
+
+    out, _, project = with_base
+    tricky = "https://www.aclu.org/a%20b/%241?x=1&y=(2)"
+    cases = [(project, out / "web"), (with_destination(base_project, tricky), None)]
+    prefix = urlsplit(WEB_BASE).path
+    for case_project, web in cases:
+        root = Path(tempfile.mkdtemp(prefix="h16-server-"))  # readable by the server's own user
+        try:
+            root.chmod(0o755)
+            if web is not None:
+                shutil.copytree(web, root / "web")
+            else:
+                for path, text in redirect_files(case_project).items():
+                    (root / path).parent.mkdir(parents=True, exist_ok=True)
+                    (root / path).write_text(text, encoding="utf-8")
+            (root / "empty").mkdir()
+            subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
+            port = _free_port()
+            if server == "apache":
+                (root / "httpd.conf").write_text(APACHE_CONF.format(port=port, root=root, prefix=prefix), encoding="utf-8")
+                command = ["/usr/sbin/apache2", "-d", str(root), "-f", str(root / "httpd.conf"), "-X"]
+            else:
+                (root / "nginx.conf").write_text(NGINX_CONF.format(port=port, root=root, prefix=prefix), encoding="utf-8")
+                command = ["/usr/sbin/nginx", "-c", str(root / "nginx.conf"), "-p", str(root)]
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                for target in targets(case_project):
+                    path = f"{prefix}/{GO}/{target.name}"
+                    for asked in (path, path + "/", path + "?from=poster"):
+                        assert _ask(port, asked) == (302, target.destination), (server, asked)
+                assert _ask(port, f"{prefix}/{GO}/nothing")[0] == 404
+                assert _ask(port, f"{prefix}/{GO}/aclux")[0] == 404  # no prefix matches
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
