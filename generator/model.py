@@ -40,6 +40,7 @@ class Resource:
     source: str
     verified_on: str
     languages: tuple[tuple[str, str], ...] = ()  # (language code, its own address), where a language has one
+    locs: dict[str, Loc] = field(default_factory=dict, repr=False, compare=False)  # "id", "languages.<code>": for messages
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         problems.error(file_loc(data_dir), "data directory not found")
         return None, problems
     fonts = read_font_manifest(fonts_dir / "manifest.yaml", problems)
-    district = read_district(data_dir / "district.yaml", problems)
+    district, web_base_value = read_district(data_dir / "district.yaml", problems)
     resources, allowed_hosts = read_resources(data_dir / "resources.yaml", problems)
     organisations = read_organisations(data_dir / "organisations.yaml", problems)
     schools = read_schools(data_dir / "schools.yaml", data_dir, problems)
@@ -51,7 +51,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
     check_translations(languages, problems)
-    web_base = check_addresses(data_dir, resources, allowed_hosts, languages, schools, problems)
+    web_base = check_addresses(web_base_value, resources, allowed_hosts, languages, schools, problems)
     ledger = read_ledger(data_dir, languages.get(SOURCE_LANGUAGE), problems)
     if fonts is not None:
         check_language_glyphs(languages, fonts, problems)
@@ -86,16 +86,18 @@ def plain(value, problems: Problems, what: str):
     return text(holder, "value", problems, required=False, what=what)
 
 
-def read_district(path: Path, problems: Problems) -> dict:
+def read_district(path: Path, problems: Problems) -> tuple[dict, Scalar | None]:
+    """The district's facts, and its web_base as written (checked with the allowed hosts)."""
     root = load_mapping(path, problems, "district.yaml")
     if root is None:
-        return {}
+        return {}, None
     check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state", "web_base"), "district.yaml", problems)
     center = root.get("welcome_center")
     if center is not None and expect_mapping(center, root.loc, "welcome_center", problems) is not None:
         check_keys(center, ("name", "phone"), (), "welcome_center", problems)
         _phone(center, "phone", problems)
-    return plain(root, problems, "district")
+    web_base = root.get("web_base")
+    return plain(root, problems, "district"), (web_base if isinstance(web_base, Scalar) else None)
 
 
 def _phone(entry: Mapping, key: str, problems: Problems) -> None:
@@ -121,7 +123,7 @@ def read_resources(path: Path, problems: Problems) -> tuple[dict[str, Resource],
         url = text(entry, "url", problems, what=what)
         for message in url_problems(url, allowed_hosts):
             problems.error(entry.loc_of("url"), f"{what}: {message}")
-        languages = _language_addresses(entry, allowed_hosts, what, problems)
+        languages, locs = _language_addresses(entry, allowed_hosts, what, problems)
         verified = date_text(entry, "verified_on", problems, required=False, what=what)
         if not verified:
             problems.warning(entry.loc_of("verified_on"), f"{what}: verified_on is empty; a person should open {url} and record the date")
@@ -133,93 +135,77 @@ def read_resources(path: Path, problems: Problems) -> tuple[dict[str, Resource],
             source=text(entry, "source", problems, what=what),
             verified_on=verified,
             languages=languages,
+            locs={"id": entry.loc_of("id"), **locs},
         )
     return out, allowed_hosts
 
 
-def _language_addresses(entry: Mapping, allowed_hosts: set[str], what: str, problems: Problems) -> tuple[tuple[str, str], ...]:
+def _language_addresses(entry: Mapping, allowed_hosts: set[str], what: str,
+                        problems: Problems) -> tuple[tuple[tuple[str, str], ...], dict[str, Loc]]:
     """`languages: {es: https://...}`: the resource's own page for readers of a language,
-    checked like its main url. (Which codes exist is checked once the languages are read.)"""
+    checked like its main url (which codes exist is checked once the languages are read);
+    and where each is written."""
     raw = entry.get("languages")
     if raw is None:
-        return ()
+        return (), {}
     block = expect_mapping(raw, entry.loc_of("languages"), f"'languages' in {what}", problems)
-    found = []
+    found, locs = [], {}
     for code in block or {}:
         url = text(block, code, problems, what=f"'languages' in {what}")
         for message in url_problems(url, allowed_hosts):
             problems.error(block.loc_of(code), f"{what}, language '{code}': {message}")
         found.append((str(code), url))
-    return tuple(sorted(found))
+        locs[f"languages.{code}"] = block.loc_of(code)
+    return tuple(sorted(found)), locs
 
 
-def check_addresses(data_dir: Path, resources: dict[str, Resource], allowed_hosts: set[str], languages: dict[str, Language],
-                    schools: dict[str, School], problems: Problems) -> str:
-    """Cross-checks of web_base and per-language addresses; the normalised web_base.
+def check_addresses(web_base_value: Scalar | None, resources: dict[str, Resource], allowed_hosts: set[str],
+                    languages: dict[str, Language], schools: dict[str, School], problems: Problems) -> str:
+    """Cross-checks of per-language addresses and web_base; the normalised web_base.
     Target names, language codes and school folders share the web edition's address space
     (<web_base>/go/<target>, <web_base>/<code>/, <web_base>/<school>/<code>/), so each must
     be a safe segment and none may take another's place."""
     from .addresses import GO, target_name
-    from .load import load_yaml
 
-    path = data_dir / "resources.yaml"
-    root = load_yaml(path, Problems())  # already read and reported once: only for the lines of messages
-    entries = {str(e.get("id")): e for e in (root.get("resources") or []) if isinstance(e, Mapping)} if isinstance(root, Mapping) else {}
     for rid, resource in resources.items():
-        entry = entries.get(rid)
-        loc = entry.loc_of("languages") if entry is not None and "languages" in entry else Loc(str(path))
         for code, _ in resource.languages:
             if code not in languages:
-                problems.error(_key_loc(entry, code, loc), f"resource '{rid}': 'languages' names '{code}', which data/languages "
-                               f"does not have (known: {', '.join(sorted(languages))})")
-    web_base, web_loc = read_web_base(data_dir / "district.yaml", allowed_hosts, problems)
+                problems.error(resource.locs[f"languages.{code}"], f"resource '{rid}': 'languages' names '{code}', which "
+                               f"data/languages does not have (known: {', '.join(sorted(languages))})")
+    web_base = read_web_base(web_base_value, allowed_hosts, problems)
     if not web_base:
         return ""
     owners: dict[str, str] = {}
     for rid, resource in resources.items():
-        entry = entries.get(rid)
-        id_loc = entry.loc_of("id") if entry is not None else Loc(str(path))
-        for code in ("",) + tuple(code for code, _ in resource.languages):
-            try:
-                name = target_name(rid, code)
-            except ValueError:
-                problems.error(id_loc, f"resource '{rid}': with web_base set, its id names the address {GO}/{rid}; use lowercase "
-                               "letters, digits and single hyphens only")
-                break
-            what = f"resource '{rid}'" + (f" in '{code}'" if code else "")
+        try:
+            names = [(target_name(rid), f"resource '{rid}'")]
+        except ValueError:
+            problems.error(resource.locs["id"], f"resource '{rid}': with web_base set, its id names the address {GO}/{rid}; "
+                           "use lowercase letters, digits and single hyphens only")
+            continue
+        names += [(target_name(rid, code), f"resource '{rid}' in '{code}'") for code, _ in resource.languages if code in languages]
+        for name, what in names:
             if name in owners:
-                problems.error(id_loc, f"{what} would have the address {GO}/{name}, which {owners[name]} has already; rename the id")
-            owners[name] = what
+                problems.error(resource.locs["id"], f"{what} would have the address {GO}/{name}, which {owners[name]} has "
+                               "already; rename the id")
+            owners.setdefault(name, what)
     if GO in languages:
         problems.error(Loc(languages[GO].path, 1, 1), f"with web_base set, '{GO}/' holds the redirects; a language cannot be '{GO}'")
     if GO in schools:
-        problems.error(web_loc, f"with web_base set, '{GO}/' holds the redirects; rename the school '{GO}' in schools.yaml")
+        problems.error(web_base_value.loc, f"with web_base set, '{GO}/' holds the redirects; rename the school '{GO}' in schools.yaml")
     return web_base
-
-
-def _key_loc(entry, key: str, fallback: Loc) -> Loc:
-    block = entry.get("languages") if entry is not None else None
-    return block.loc_of(key) if isinstance(block, Mapping) and key in block else fallback
 
 
 WEB_BASE_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*")
 
 
-def read_web_base(path: Path, allowed_hosts: set[str], problems: Problems) -> tuple[str, Loc]:
+def read_web_base(value: Scalar | None, allowed_hosts: set[str], problems: Problems) -> str:
     """district.yaml's optional `web_base`: an https address on a host of allowed_hosts,
-    with no query or fragment, a plain path; returned without a trailing slash."""
-    from .load import load_yaml
-
-    root = load_yaml(path, Problems())
-    value = root.get("web_base") if isinstance(root, Mapping) else None
-    if value is None:
-        return "", Loc(str(path))
-    loc = getattr(value, "loc", Loc(str(path)))
-    holder = Mapping(loc)
-    holder["web_base"] = value
-    raw = text(holder, "web_base", Problems(), required=False)  # type problems were reported with the district
-    if not raw:
-        return "", loc
+    with no query or fragment and a plain path; returned without a trailing slash.
+    (That it is text was checked with the rest of the district.)"""
+    if value is None or value.tag != "str" or not value.strip():
+        return ""
+    raw = str(value)
     normalised = raw.rstrip("/")
     found = url_problems(normalised + "/", allowed_hosts)
     parts = urlsplit(raw)
@@ -228,9 +214,9 @@ def read_web_base(path: Path, allowed_hosts: set[str], problems: Problems) -> tu
     elif not WEB_BASE_PATH.fullmatch(parts.path.rstrip("/")):
         found.append(f"its path '{parts.path}' may hold only letters, digits and . _ ~ - between slashes")
     for message in found:
-        problems.error(loc, f"web_base: {message} (the district's own address for its QR codes, such as "
+        problems.error(value.loc, f"web_base: {message} (the district's own address for its QR codes, such as "
                        "https://www.example-district.org/family-rights)")
-    return ("" if found else normalised), loc
+    return "" if found else normalised
 
 
 def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
