@@ -652,3 +652,19 @@ def test_real_servers_answer_every_go_address_with_a_302_to_its_resource(with_ba
                 process.wait(timeout=10)
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def test_verification_refuses_a_code_whose_address_leads_elsewhere(base_project):
+    from types import SimpleNamespace
+
+    from generator.pipeline import redirect_faults
+
+    good = SimpleNamespace(qr_urls=[f"{WEB_BASE}/{GO}/aclu-es", f"{WEB_BASE}/es/"], qr_destinations=[SPANISH_ACLU, f"{WEB_BASE}/es/"])
+    assert redirect_faults(base_project, good) == []
+    wrong = SimpleNamespace(qr_urls=[f"{WEB_BASE}/{GO}/aclu"], qr_destinations=[SPANISH_ACLU])
+    assert redirect_faults(base_project, wrong)
+    unknown = SimpleNamespace(qr_urls=[f"{WEB_BASE}/{GO}/nothing"], qr_destinations=[SPANISH_ACLU])
+    assert "nowhere" in redirect_faults(base_project, unknown)[0]
+    plain = dataclasses.replace(base_project, web_base="")
+    assert redirect_faults(plain, SimpleNamespace(qr_urls=[SPANISH_ACLU], qr_destinations=[SPANISH_ACLU])) == []
+    assert redirect_faults(plain, SimpleNamespace(qr_urls=[f"{WEB_BASE}/{GO}/aclu"], qr_destinations=[SPANISH_ACLU]))
