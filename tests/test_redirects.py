@@ -668,3 +668,20 @@ def test_verification_refuses_a_code_whose_address_leads_elsewhere(base_project)
     plain = dataclasses.replace(base_project, web_base="")
     assert redirect_faults(plain, SimpleNamespace(qr_urls=[SPANISH_ACLU], qr_destinations=[SPANISH_ACLU])) == []
     assert redirect_faults(plain, SimpleNamespace(qr_urls=[f"{WEB_BASE}/{GO}/aclu"], qr_destinations=[SPANISH_ACLU]))
+
+
+def test_the_redirect_page_passes_axe(browser, with_base):
+    from test_web import AXE, WCAG_TAGS
+
+    assert AXE.is_file(), "axe-core is not installed: run `make axe` (npm ci)"
+    out, _, project = with_base
+    target = targets(project)[0]
+    context = browser.new_context(bypass_csp=True)  # the audit script is refused by the page's policy otherwise
+    page = context.new_page()
+    context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
+    html = (out / "web" / GO / target.name / "index.html").read_text(encoding="utf-8")
+    page.set_content(html.replace('<meta http-equiv="refresh"', '<meta data-blocked="refresh"'))  # stay to be audited
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    context.close()
+    assert [v["id"] for v in result["violations"]] == [] and len(result["passes"]) >= 8
