@@ -35,7 +35,7 @@ class BlockContext:
     font: str
     bold_font: str
     rtl: bool
-    urls: dict[str, str]  # resource id -> URL
+    urls: dict[str, str]  # resource id -> the address its code encodes on this page (generator/addresses.py)
     data_dir: Path
     styles: dict[str, Style]  # the style set in use (normal or compact)
     qr_urls: list[str] = field(default_factory=list)  # every URL encoded, for verification
@@ -43,6 +43,9 @@ class BlockContext:
     _styles: dict[str, ParagraphStyle] = field(default_factory=dict)
     language_context: object = None  # code -> BlockContext, for <lang> blocks in multilingual layouts
     lang: str = ""  # the language's code, for the structure tree's /Lang
+    language_pages: dict[str, str] = field(default_factory=dict)  # code -> <web_base>/<code>/ (empty without web_base)
+    destinations: dict[str, str] = field(default_factory=dict)  # address encoded on this page -> where it finally leads
+    qr_destinations: list[str] = field(default_factory=list)  # beside qr_urls: where each code finally leads
 
     def style(self, name: str, block: bt.Block) -> Style:
         try:
@@ -182,7 +185,7 @@ def block_tag(block: bt.Block, ctx: BlockContext) -> Tag:
     if isinstance(block, bt.Flow):  # drawn column by column, so its blocks are in reading order already
         return Tag("Div", lang=ctx.lang)
     if isinstance(block, bt.QR):
-        return Tag("Figure", lang="en", alt=f"QR code: {ctx.urls[block.resource]}")
+        return Tag("Figure", lang="en", alt=f"QR code: {qr_address(block, ctx)}")
     if isinstance(block, bt.Image):
         return Tag("Figure", lang=ctx.lang, alt=block.alt) if block.alt else Tag("")
     return Tag("")  # spacers, rules (drawn as artifacts), columns (their blocks belong to the enclosing element)
@@ -418,31 +421,42 @@ def _language_block(block: bt.Lang, ctx: BlockContext) -> Flowable | None:
     inner = ctx.language_context(block.code) if ctx.language_context else None
     if inner is None:
         raise LayoutProblem(f"<lang code=\"{block.code}\"> names a language that data/languages does not have")
-    inner.qr_urls, inner.qr_sizes = ctx.qr_urls, ctx.qr_sizes
+    inner.qr_urls, inner.qr_sizes, inner.qr_destinations = ctx.qr_urls, ctx.qr_sizes, ctx.qr_destinations
     blocks = build_blocks(block.children, inner)
     return _table([[blocks]], ["100%"], _padding(0), inner) if blocks else None
 
 
-def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
+def qr_address(block: bt.QR, ctx: BlockContext) -> str:
+    """What a <qr> encodes: its resource's address for this page, or a language's web page."""
+    if block.language:
+        if block.language not in ctx.language_pages:
+            raise LayoutProblem(f"{block.describe()} needs web_base in data/district.yaml and a language of data/languages")
+        return ctx.language_pages[block.language]
     if block.resource not in ctx.urls:
         raise LayoutProblem(f"{block.describe()} names resource '{block.resource}', which data/resources.yaml does not define")
-    url = ctx.urls[block.resource]
+    return ctx.urls[block.resource]
+
+
+def _qr(block: bt.QR, ctx: BlockContext) -> Flowable:
+    url = qr_address(block, ctx)
+    what = f"'{block.language or block.resource}'"
     modules = len(qr_matrix(url))
     size = block.size or block.symbol * modules / (modules - 2 * QUIET_ZONE)
     module = size / modules / MM
     symbol = module * (modules - 2 * QUIET_ZONE)
     if module < ctx.layout.min_qr_module_mm:
         raise LayoutProblem(
-            f"QR code for '{block.resource}' has {module:.2f} mm modules at size {size / MM:.1f}mm; "
+            f"QR code for {what} has {module:.2f} mm modules at size {size / MM:.1f}mm; "
             f"the layout needs at least {ctx.layout.min_qr_module_mm:.2f} mm: make it larger or the URL shorter"
         )
     if symbol < ctx.layout.min_qr_symbol_mm - 1e-6:
         raise LayoutProblem(
-            f"QR code for '{block.resource}' is {symbol:.1f} mm wide without its quiet zone; the layout needs at least "
+            f"QR code for {what} is {symbol:.1f} mm wide without its quiet zone; the layout needs at least "
             f"{ctx.layout.min_qr_symbol_mm:.1f} mm so that a phone reads it from the whole page: make it larger"
         )
     ctx.qr_urls.append(url)
     ctx.qr_sizes.append((url, size))
+    ctx.qr_destinations.append(ctx.destinations.get(url, url))
     return QRCode(url, size)
 
 

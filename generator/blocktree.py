@@ -64,8 +64,10 @@ VOCABULARY: dict[str, ElementRule] = {
     "flow": ElementRule(optional=("columns", "gap"), dimensions=("gap",)),
     "box": ElementRule(optional=("style",)),
     # size: the whole code, quiet zone included; symbol: the code without its quiet zone
-    # (what a phone must resolve). Exactly one of them.
-    "qr": ElementRule(required=("resource",), optional=("size", "symbol"), dimensions=("size", "symbol")),
+    # (what a phone must resolve). Exactly one of them. resource: a QR target of
+    # data/resources.yaml; language: the web edition's page of that language (needs
+    # web_base). Exactly one of them.
+    "qr": ElementRule(optional=("resource", "language", "size", "symbol"), dimensions=("size", "symbol")),
     "image": ElementRule(optional=("src", "width", "alt"), dimensions=("width",)),
     "lang": ElementRule(required=("code",)),
     "spacer": ElementRule(required=("height",), optional=("grow",), dimensions=("height", "grow")),
@@ -152,10 +154,11 @@ class QR(Block):
     resource: str = ""
     size: float = 0.0  # points, quiet zone included; 0 when given as symbol
     symbol: float = 0.0  # points, without the quiet zone; 0 when given as size
+    language: str = ""  # a code to this language's web page instead of a resource
     tag = "qr"
 
     def describe(self) -> str:
-        return f"<qr resource=\"{self.resource}\">"
+        return f"<qr language=\"{self.language}\">" if self.language else f"<qr resource=\"{self.resource}\">"
 
 
 @dataclass(frozen=True)
@@ -399,7 +402,10 @@ def _block(node: Node) -> Block:
     if tag == "qr":
         if ("size" in a) == ("symbol" in a):
             raise LayoutProblem("<qr> needs exactly one of size= (quiet zone included) or symbol= (without it)", Loc("", line))
-        return QR(line, a["resource"], size(node, "size", 0.0), size(node, "symbol", 0.0))
+        if ("resource" in a) == ("language" in a):
+            raise LayoutProblem("<qr> needs exactly one of resource= (a QR target of data/resources.yaml) or language= "
+                                "(the web edition's page of a language)", Loc("", line))
+        return QR(line, a.get("resource", ""), size(node, "size", 0.0), size(node, "symbol", 0.0), a.get("language", ""))
     if tag == "image":
         src = a.get("src", "").strip()
         if src and "width" not in a:
@@ -454,6 +460,21 @@ def _data_runs(value: str | None, bold: bool) -> list[tuple[str, bool]]:
     """Split data text at **bold** markers; inside a bold element everything is bold."""
     parts = re.split(r"\*\*(.+?)\*\*", value or "", flags=re.S)
     return [(part, bold or index % 2 == 1) for index, part in enumerate(parts) if part]
+
+
+def walk_blocks(tree: DocumentTree):
+    """Every block of the tree, nested ones included, in document order."""
+    def walk(blocks):
+        for block in blocks:
+            yield block
+            yield from walk(getattr(block, "children", ()))
+            for column in getattr(block, "columns", ()):
+                yield from walk(column)
+
+    for page in tree.pages:
+        for _, blocks in page.regions:
+            yield from walk(blocks)
+        yield from walk(page.frames)
 
 
 def texts_by_language(tree: DocumentTree, code: str) -> dict[str, str]:

@@ -432,8 +432,12 @@ def cmd_links(args) -> int:
         if project is None:
             report(problems)
             return EXIT_BAD_INPUT
-        targets = [(r.id, r.url) for r in project.resources.values()]
-        verified = {r.id: r.verified_on for r in project.resources.values()}
+        # a resource's addresses for single languages are QR targets too (checked with it)
+        targets, verified = [], {}
+        for r in project.resources.values():
+            for name, url in [(r.id, r.url)] + [(f"{r.id} ({code})", url) for code, url in r.languages]:
+                targets.append((name, url))
+                verified[name] = r.verified_on
     for name, url in targets:
         if urlsplit_scheme(url) not in ("http", "https"):
             return fail(f"'{url}' is not a web address; give addresses that start with https://")

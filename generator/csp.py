@@ -76,31 +76,38 @@ def trusted_blocks(template: jinja2.Template, prefix: str) -> list[str]:
     return ["".join(render(context)) for name, render in sorted(template.blocks.items()) if name.startswith(prefix)]
 
 
-def render_protected(template: jinja2.Template, context: dict, images: Iterable[str] = DEFAULT_IMAGES) -> str:
+def render_protected(template: jinja2.Template, context: dict, images: Iterable[str] = DEFAULT_IMAGES,
+                     refresh: str | None = None) -> str:
     """The page, rendered from data, carrying the policy that allows its own scripts and
-    styles only; UnsafePage if the result would need anything else."""
+    styles only; UnsafePage if the result would need anything else. `refresh`: the one
+    `<meta http-equiv="refresh">` content a redirect page may carry (the template puts it
+    in the context as `refresh`)."""
     scripts, styles = trusted_blocks(template, "script"), trusted_blocks(template, "style")
     policy = content_security_policy(scripts, styles, images)
-    html = template.render(dict(context, content_security_policy=policy))
-    check_page(html, policy, scripts, styles)
+    html = template.render(dict(context, content_security_policy=policy, **({"refresh": refresh} if refresh else {})))
+    check_page(html, policy, scripts, styles, refresh)
     return html
 
 
-def check_page(html: str, policy: str, scripts: Iterable[str], styles: Iterable[str]) -> None:
-    """Refuse a page whose active content is not exactly the allowed scripts and styles."""
-    checker = _Checker(policy, set(scripts), set(styles))
+def check_page(html: str, policy: str, scripts: Iterable[str], styles: Iterable[str], refresh: str | None = None) -> None:
+    """Refuse a page whose active content is not exactly the allowed scripts and styles
+    (and, for a redirect page, exactly one refresh to the expected address)."""
+    checker = _Checker(policy, set(scripts), set(styles), refresh)
     checker.feed(html)
     checker.close()
     if checker.problems:
         raise UnsafePage("the page would carry active content its policy must block: " + "; ".join(checker.problems[:5]))
     if not checker.policy_seen:
         raise UnsafePage("the page has no Content-Security-Policy <meta> at the top of its <head>")
+    if refresh is not None and checker.refreshes != 1:
+        raise UnsafePage("a redirect page must carry exactly one refresh to its address")
 
 
 class _Checker(HTMLParser):
-    def __init__(self, policy: str, scripts: set[str], styles: set[str]):
+    def __init__(self, policy: str, scripts: set[str], styles: set[str], refresh: str | None = None):
         super().__init__(convert_charrefs=False)
-        self.policy, self.scripts, self.styles = policy, scripts, styles
+        self.policy, self.scripts, self.styles, self.refresh = policy, scripts, styles, refresh
+        self.refreshes = 0
         self.policy_seen = False
         self.problems: list[str] = []
         self._raw: str | None = None  # text of the <script> or <style> being read
@@ -112,6 +119,9 @@ class _Checker(HTMLParser):
             if self.policy_seen or attributes.get("content") != self.policy:
                 self.problems.append("a second or different Content-Security-Policy")
             self.policy_seen = True
+        elif (tag == "meta" and self.refresh is not None and (attributes.get("http-equiv") or "").lower() == "refresh"
+              and attributes.get("content") == self.refresh and self.policy_seen):
+            self.refreshes += 1
         elif tag == "meta" and attributes.get("http-equiv"):
             self.problems.append(f"<meta http-equiv={attributes['http-equiv']!r}>")
         if tag in ("script", "style"):

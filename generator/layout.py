@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from reportlab.platypus import Flowable
 
 from . import blocktree as bt
+from .addresses import code_address, language_page
 from .blocks import BlockContext, LayoutProblem, build_blocks
 from .fonts import script_font
 from .model import Language, Layout, PrintOptions, Project, School, Style
@@ -91,6 +92,7 @@ class LaidOut:
     qr_sizes: list[tuple[str, float]]  # (url, size in design points, quiet zone included)
     texts: dict[str, str]  # language code -> every character printed in it, for the glyph check
     lang_tag: str
+    qr_destinations: list[str] = field(default_factory=list)  # beside qr_urls: where each code finally leads
 
 
 # --- contexts (fonts and styles per language) -----------------------------------------------
@@ -100,14 +102,20 @@ def grayscale_style(style: Style) -> Style:
 
 
 def block_context(project: Project, layout: Layout, language: Language, styles: dict[str, Style] | None = None,
-                  grayscale: bool = False) -> BlockContext:
+                  grayscale: bool = False, codes_for: Language | None = None) -> BlockContext:
+    """`codes_for`: the language whose addresses the QR codes use, when it is not the
+    frame's (a bilingual page is framed in English but made for its other language)."""
     info, regular, bold = script_font(project.fonts, language.script)
-    urls = {rid: r.url for rid, r in project.resources.items()}
+    addresses = {rid: code_address(project, rid, (codes_for or language).code) for rid in project.resources}
+    urls = {rid: address for rid, (address, _) in addresses.items()}
     styles = styles if styles is not None else layout.styles
     if grayscale:
         styles = {name: grayscale_style(style) for name, style in styles.items()}
     ctx = BlockContext(layout, info, regular, bold, language.direction == "rtl", urls, project.data_dir, styles)
     ctx.lang = language.code
+    ctx.destinations = dict(addresses.values())
+    if project.web_base:
+        ctx.language_pages = {code: language_page(project, code) for code in project.languages}
     contexts: dict[str, BlockContext] = {}
 
     def language_context(code: str) -> BlockContext | None:
@@ -129,13 +137,21 @@ def parse_document(project: Project, layout: Layout, language: Language, paper: 
     text = render_template(project, layout, language, paper, fit, school, page_languages)
     path = str(layout.directory / layout.template_name)
     try:
-        return bt.parse_tree(text, path)
+        tree = bt.parse_tree(text, path)
     except LayoutProblem as exc:
         line = exc.loc.line if exc.loc else 0
         tag = exc.message[1:exc.message.index(">")] if exc.message.startswith("<") and ">" in exc.message else ""
         at = bt.template_line(layout.template_source, line, text, tag)
         raise TemplateProblem(bt.Loc(path, at, 1), f"{exc.message} (layout XML line {line}, language {language.code}, "
                                                   f"paper {paper})") from None
+    for block in bt.walk_blocks(tree):
+        if isinstance(block, bt.QR) and block.language and (not project.web_base or block.language not in project.languages):
+            why = (f"names the language '{block.language}', which data/languages does not have" if project.web_base else
+                   "encodes the web edition's page of a language, <web_base>/<code>/, but data/district.yaml sets no "
+                   "web_base; set web_base there, or put the code inside {% if web_base %}")
+            at = bt.template_line(layout.template_source, block.line, text, "qr")
+            raise TemplateProblem(bt.Loc(path, at, 1), f"{block.describe()} {why} (language {language.code}, paper {paper})")
+    return tree
 
 
 def lay_out(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
@@ -165,14 +181,14 @@ def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str
     tree = parse_document(project, layout, language, paper, fit, school, page_languages)
     # Pages in several languages are framed in English; each <lang> block switches.
     frame_language = language if layout.language_mode == "each" else project.languages["en"]
-    ctx = block_context(project, layout, frame_language, styles, options.grayscale)
+    ctx = block_context(project, layout, frame_language, styles, options.grayscale, codes_for=language)
     design = project.papers.get(layout.design_paper or paper, project.papers[paper])
     size = (design.width, design.height)
     pages = [positioned for page in tree.pages for positioned in position_page(page, size, ctx, layout.continues)]
     title = tree.title or f"{layout.name} ({language.code})"
     lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
     return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls), list(ctx.qr_sizes),
-                   bt.texts_by_language(tree, frame_language.code), lang_tag)
+                   bt.texts_by_language(tree, frame_language.code), lang_tag, list(ctx.qr_destinations))
 
 
 def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, continues: bool = False) -> list[PositionedPage]:

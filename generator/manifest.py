@@ -31,16 +31,19 @@ class Verified:
 
 @dataclass(frozen=True)
 class PrintedCode:
-    """A QR code as printed: what it encodes, the symbol's width without its quiet zone and
-    the width of one module, in millimetres on the paper."""
+    """A QR code as printed: the address it encodes, the symbol's width without its quiet
+    zone and the width of one module, in millimetres on the paper, and where the address
+    finally leads (the resource a district-owned `go/` address redirects to; without
+    web_base the address itself)."""
 
     url: str
     symbol_mm: float
     module_mm: float
+    destination: str = ""
 
     @staticmethod
     def from_dict(raw: dict) -> "PrintedCode":
-        return PrintedCode(str(raw["url"]), float(raw["symbol_mm"]), float(raw["module_mm"]))
+        return PrintedCode(str(raw["url"]), float(raw["symbol_mm"]), float(raw["module_mm"]), str(raw.get("destination", "")))
 
 
 @dataclass(frozen=True)

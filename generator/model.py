@@ -39,6 +39,8 @@ class Resource:
     title: str
     source: str
     verified_on: str
+    languages: tuple[tuple[str, str], ...] = ()  # (language code, its own address), where a language has one
+    locs: dict[str, Loc] = field(default_factory=dict, repr=False, compare=False)  # "id", "languages.<code>": for messages
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Project:
     fonts: FontManifest
     schools: dict[str, School] = field(default_factory=dict)
     ledger: "Ledger" = None  # the claims ledger: sources, what each string rests on, legal review
+    web_base: str = ""  # district.yaml's web_base, normalised (no trailing slash); "" when unset
 
 
 @dataclass(frozen=True)

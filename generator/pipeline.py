@@ -247,6 +247,7 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
                 return JobResult(job, error=f"{loc}: {message}")
         # A continuing layout has the pages its layout stage made; the PDF must have them all.
         verified, faults = verify_document(job, result, result.pages if layout.continues else layout.pages, decoded)
+        faults += redirect_faults(project, result)
         if faults:
             return JobResult(job, error="; ".join(faults))
         more_pages = page_count_warning(layout, job, result.pages)
@@ -258,10 +259,25 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
         return JobResult(job, error=f"internal error ({type(exc).__name__}: {exc}); please report it")
 
 
+def redirect_faults(project: Project, result: Rendered) -> list[str]:
+    """Each code's address must lead to the destination the manifest will record: with
+    web_base, a go/ address is exactly the redirect the web edition writes to it."""
+    from .addresses import GO, language_page, targets
+
+    if not project.web_base:
+        return [f"the code for {url} was to lead to {final}" for url, final in zip(result.qr_urls, result.qr_destinations) if url != final]
+    known = {f"{project.web_base}/{GO}/{t.name}": t.destination for t in targets(project)}
+    known.update({language_page(project, code): language_page(project, code) for code in project.languages})
+    return [f"the code {url} does not lead to {final} (the redirect leads to {known.get(url, 'nowhere')})"
+            for url, final in zip(result.qr_urls, result.qr_destinations) if known.get(url) != final]
+
+
 def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str]) -> tuple[Verified | None, list[str]]:
     """Read this document back: pages, /Lang, title, fonts. Its QR codes are decoded from a
     150 dpi rendering, unless every code's drawing (its exact operators and position) is
-    byte-identical to one already decoded in another document; then that document is named."""
+    byte-identical to one already decoded in another document; then that document is named.
+    What a code must decode to is the address it encodes (with web_base, the district's
+    go/ address, not the resource behind it)."""
     facts = pdf_facts(result.pdf)
     faults = verify_facts(facts, pages=pages, lang=result.lang_tag)
     drawn = sorted(url for url, _ in result.qr_drawings)
@@ -306,10 +322,11 @@ def manifest_entry(project: Project, job: Job, result: Rendered, verified: Verif
 
 def printed_codes(result: Rendered) -> tuple[PrintedCode, ...]:
     codes = []
-    for url, size in result.qr_printed:
+    destinations = result.qr_destinations or tuple(url for url, _ in result.qr_printed)
+    for (url, size), destination in zip(result.qr_printed, destinations):
         modules = len(qr_matrix(url))
         module_mm = size / modules / MM
-        codes.append(PrintedCode(url, round(module_mm * (modules - 2 * QUIET_ZONE), 2), round(module_mm, 3)))
+        codes.append(PrintedCode(url, round(module_mm * (modules - 2 * QUIET_ZONE), 2), round(module_mm, 3), destination))
     return tuple(codes)
 
 

@@ -25,6 +25,7 @@ class Rendered:
     lang_tag: str
     qr_drawings: tuple[tuple[str, str], ...]  # (url, fingerprint of its drawing)
     qr_printed: tuple[tuple[str, float], ...] = ()  # (url, printed size in points, quiet zone included)
+    qr_destinations: tuple[str, ...] = ()  # beside qr_urls: where each code finally leads (the url itself without web_base)
 
 
 def render_job(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
@@ -36,4 +37,5 @@ def render_job(project: Project, layout: Layout, language: Language, paper: str,
 
 def rendered(laid_out: LaidOut, drawn: Drawn, scale: float = 1.0) -> Rendered:
     return Rendered(drawn.pdf, drawn.pages, laid_out.qr_urls, laid_out.title, laid_out.fit, laid_out.texts,
-                    laid_out.lang_tag, drawn.qr_drawings, tuple((url, size * scale) for url, size in laid_out.qr_sizes))
+                    laid_out.lang_tag, drawn.qr_drawings, tuple((url, size * scale) for url, size in laid_out.qr_sizes),
+                    tuple(laid_out.qr_destinations))

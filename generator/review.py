@@ -67,6 +67,12 @@ def packet_sections(project: Project) -> list[tuple[str, list[str]]]:
     for rid, resource in sorted(project.resources.items()):
         state = f"opened {resource.verified_on}" if resource.verified_on else "NOT OPENED BY A PERSON"
         lines.append(f"QR code '{rid}': {resource.url}: open it on a phone; check it is {resource.title}; {state}.")
+        for code, url in resource.languages:
+            lines.append(f"QR code '{rid}' on pages in '{code}': {url}: open it on a phone; check it is {resource.title} "
+                         f"for readers of that language; {state}.")
+    if project.web_base:
+        lines.append(f"The codes encode the district's own addresses ({project.web_base}/go/...): after publishing the web "
+                     "edition, scan one code of each kind and check that it arrives at the page named above.")
     for school in project.schools.values():
         if school.name != project.district.get("name"):
             lines.append(f"School {school.name}: address {school.address or '-'}, phone {school.phone or '-'}: check both.")

@@ -13,6 +13,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Loc
+from .addresses import resource_addresses
 from .claims import advice_on_page, page_source_ids
 from .dates import reader_date
 from .model import Language, Layout, Project, School
@@ -131,7 +132,9 @@ def context(project: Project, layout: Layout, language: Language, paper: str, fi
         "lang": language_context(language),
         "district": project.district,
         "organisations": project.organisations,
-        "resources": {rid: {"url": r.url, "organisation": r.organisation, "title": r.title} for rid, r in project.resources.items()},
+        # url: what the page prints and its codes encode (the district's own address with web_base)
+        "resources": resource_addresses(project, language.code),
+        "web_base": project.web_base,  # "" when unset, so that layouts can write {% if web_base %}
         "paper": paper,
         "page": {"width": project.papers[paper].width, "height": project.papers[paper].height},
         "fit": fit,

@@ -19,6 +19,7 @@ from .fontmanifest import FontManifest, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .claims import read_ledger
+from .addresses import redirect_safe, unsafe_characters
 from .model import Language, Project, Resource, School
 from .translations import stale_keys
 from .schema import check_keys, date_text, entry_id, expect_mapping, listed_entries, load_mapping, text, text_list
@@ -42,14 +43,15 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         problems.error(file_loc(data_dir), "data directory not found")
         return None, problems
     fonts = read_font_manifest(fonts_dir / "manifest.yaml", problems)
-    district = read_district(data_dir / "district.yaml", problems)
-    resources = read_resources(data_dir / "resources.yaml", problems)
+    district, web_base_value = read_district(data_dir / "district.yaml", problems)
+    resources, allowed_hosts = read_resources(data_dir / "resources.yaml", problems)
     organisations = read_organisations(data_dir / "organisations.yaml", problems)
     schools = read_schools(data_dir / "schools.yaml", data_dir, problems)
     languages = read_languages(data_dir / "languages", fonts, problems)
     papers = read_papers(layouts_dir / "papers.yaml", problems)
     layouts = read_layouts(layouts_dir, papers, problems)
     check_translations(languages, problems)
+    web_base = check_addresses(web_base_value, resources, allowed_hosts, languages, schools, problems)
     ledger = read_ledger(data_dir, languages.get(SOURCE_LANGUAGE), problems)
     if fonts is not None:
         check_language_glyphs(languages, fonts, problems)
@@ -66,6 +68,7 @@ def load_project(data_dir: Path, layouts_dir: Path, fonts_dir: Path) -> tuple[Pr
         fonts=fonts,
         schools=schools,
         ledger=ledger,
+        web_base=web_base,
     )
     return project, problems
 
@@ -83,16 +86,18 @@ def plain(value, problems: Problems, what: str):
     return text(holder, "value", problems, required=False, what=what)
 
 
-def read_district(path: Path, problems: Problems) -> dict:
+def read_district(path: Path, problems: Problems) -> tuple[dict, Scalar | None]:
+    """The district's facts, and its web_base as written (checked with the allowed hosts)."""
     root = load_mapping(path, problems, "district.yaml")
     if root is None:
-        return {}
-    check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state"), "district.yaml", problems)
+        return {}, None
+    check_keys(root, ("name", "welcome_center", "source", "sources"), ("city", "state", "web_base"), "district.yaml", problems)
     center = root.get("welcome_center")
     if center is not None and expect_mapping(center, root.loc, "welcome_center", problems) is not None:
         check_keys(center, ("name", "phone"), (), "welcome_center", problems)
         _phone(center, "phone", problems)
-    return plain(root, problems, "district")
+    web_base = root.get("web_base")
+    return plain(root, problems, "district"), (web_base if isinstance(web_base, Scalar) else None)
 
 
 def _phone(entry: Mapping, key: str, problems: Problems) -> None:
@@ -101,10 +106,11 @@ def _phone(entry: Mapping, key: str, problems: Problems) -> None:
         problems.error(value.loc, f"'{key}' is not a phone number: '{value}' (digits, spaces, +, - and () only)")
 
 
-def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
+def read_resources(path: Path, problems: Problems) -> tuple[dict[str, Resource], set[str]]:
+    """The QR targets, and the hosts codes and links may point to."""
     root = load_mapping(path, problems, "resources.yaml")
     if root is None:
-        return {}
+        return {}, set()
     check_keys(root, ("allowed_hosts", "resources"), (), "resources.yaml", problems)
     allowed_hosts = {h.lower() for h in text_list(root, "allowed_hosts", problems, "resources.yaml")}
     if not allowed_hosts:
@@ -112,11 +118,12 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
     out: dict[str, Resource] = {}
     for entry in listed_entries(root, "resources", "resource", problems):
         what = f"resource '{entry.get('id', '?')}'"
-        check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), (), what, problems)
+        check_keys(entry, ("id", "url", "organisation", "title", "source", "sources", "verified_on"), ("languages",), what, problems)
         rid = entry_id(entry, out, "resource", what, problems)
         url = text(entry, "url", problems, what=what)
         for message in url_problems(url, allowed_hosts):
             problems.error(entry.loc_of("url"), f"{what}: {message}")
+        languages, locs = _language_addresses(entry, allowed_hosts, what, problems)
         verified = date_text(entry, "verified_on", problems, required=False, what=what)
         if not verified:
             problems.warning(entry.loc_of("verified_on"), f"{what}: verified_on is empty; a person should open {url} and record the date")
@@ -127,8 +134,89 @@ def read_resources(path: Path, problems: Problems) -> dict[str, Resource]:
             title=text(entry, "title", problems, what=what),
             source=text(entry, "source", problems, what=what),
             verified_on=verified,
+            languages=languages,
+            locs={"id": entry.loc_of("id"), **locs},
         )
-    return out
+    return out, allowed_hosts
+
+
+def _language_addresses(entry: Mapping, allowed_hosts: set[str], what: str,
+                        problems: Problems) -> tuple[tuple[tuple[str, str], ...], dict[str, Loc]]:
+    """`languages: {es: https://...}`: the resource's own page for readers of a language,
+    checked like its main url (which codes exist is checked once the languages are read);
+    and where each is written."""
+    raw = entry.get("languages")
+    if raw is None:
+        return (), {}
+    block = expect_mapping(raw, entry.loc_of("languages"), f"'languages' in {what}", problems)
+    found, locs = [], {}
+    for code in block or {}:
+        url = text(block, code, problems, what=f"'languages' in {what}")
+        for message in url_problems(url, allowed_hosts):
+            problems.error(block.loc_of(code), f"{what}, language '{code}': {message}")
+        found.append((str(code), url))
+        locs[f"languages.{code}"] = block.loc_of(code)
+    return tuple(sorted(found)), locs
+
+
+def check_addresses(web_base_value: Scalar | None, resources: dict[str, Resource], allowed_hosts: set[str],
+                    languages: dict[str, Language], schools: dict[str, School], problems: Problems) -> str:
+    """Cross-checks of per-language addresses and web_base; the normalised web_base.
+    Target names, language codes and school folders share the web edition's address space
+    (<web_base>/go/<target>, <web_base>/<code>/, <web_base>/<school>/<code>/), so each must
+    be a safe segment and none may take another's place."""
+    from .addresses import GO, target_name
+
+    for rid, resource in resources.items():
+        for code, _ in resource.languages:
+            if code not in languages:
+                problems.error(resource.locs[f"languages.{code}"], f"resource '{rid}': 'languages' names '{code}', which "
+                               f"data/languages does not have (known: {', '.join(sorted(languages))})")
+    web_base = read_web_base(web_base_value, allowed_hosts, problems)
+    if not web_base:
+        return ""
+    owners: dict[str, str] = {}
+    for rid, resource in resources.items():
+        try:
+            names = [(target_name(rid), f"resource '{rid}'")]
+        except ValueError:
+            problems.error(resource.locs["id"], f"resource '{rid}': with web_base set, its id names the address {GO}/{rid}; "
+                           "use lowercase letters, digits and single hyphens only")
+            continue
+        names += [(target_name(rid, code), f"resource '{rid}' in '{code}'") for code, _ in resource.languages if code in languages]
+        for name, what in names:
+            if name in owners:
+                problems.error(resource.locs["id"], f"{what} would have the address {GO}/{name}, which {owners[name]} has "
+                               "already; rename the id")
+            owners.setdefault(name, what)
+    if GO in languages:
+        problems.error(Loc(languages[GO].path, 1, 1), f"with web_base set, '{GO}/' holds the redirects; a language cannot be '{GO}'")
+    if GO in schools:
+        problems.error(web_base_value.loc, f"with web_base set, '{GO}/' holds the redirects; rename the school '{GO}' in schools.yaml")
+    return web_base
+
+
+WEB_BASE_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*")
+
+
+def read_web_base(value: Scalar | None, allowed_hosts: set[str], problems: Problems) -> str:
+    """district.yaml's optional `web_base`: an https address on a host of allowed_hosts,
+    with no query or fragment and a plain path; returned without a trailing slash.
+    (That it is text was checked with the rest of the district.)"""
+    if value is None or value.tag != "str" or not value.strip():
+        return ""
+    raw = str(value)
+    normalised = raw.rstrip("/")
+    found = url_problems(normalised + "/", allowed_hosts)
+    parts = urlsplit(raw)
+    if parts.query or parts.fragment or "?" in raw or "#" in raw:
+        found.append("must not have a query (?...) or fragment (#...): codes add /go/<target> to it")
+    elif not WEB_BASE_PATH.fullmatch(parts.path.rstrip("/")):
+        found.append(f"its path '{parts.path}' may hold only letters, digits and . _ ~ - between slashes")
+    for message in found:
+        problems.error(value.loc, f"web_base: {message} (the district's own address for its QR codes, such as "
+                       "https://www.example-district.org/family-rights)")
+    return "" if found else normalised
 
 
 def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
@@ -154,6 +242,10 @@ def url_problems(url: str, allowed_hosts: set[str] | None = None) -> list[str]:
         port = "invalid"
     if port is not None:
         found.append("URL must not name a port")
+    if not found and not redirect_safe(url):
+        odd = unsafe_characters(url)
+        found.append(f"URL contains {', '.join(repr(ch) for ch in odd)}, which a QR redirect or a server's redirect map could "
+                     "misread; percent-encode it or leave it out (a '%' must start a two-digit escape; no '#' fragment)")
     if len(url) > MAX_URL_LENGTH:
         found.append(f"URL is {len(url)} characters; keep it under {MAX_URL_LENGTH} so the QR code stays scannable")
     return found

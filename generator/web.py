@@ -34,7 +34,10 @@ from markupsafe import Markup
 from . import blocktree as bt
 from .blocktree import LayoutProblem, parse_tree
 from .model import Language, Project, School
+from .addresses import GO, code_address, language_page, targets
+from .csp import UnsafePage
 from .qr import qr_matrix
+from .redirects import MAP_FILES, RedirectProblem, redirect_files
 from .rtl import BRACKETS, _ltr_spans
 from .catalog import catalog_date
 from .template import TemplateProblem, render_template
@@ -125,6 +128,7 @@ class Converter:
     project: Project
     printed_urls: set[str]
     rtl: bool
+    lang: str = "en"  # whose addresses the codes use (with web_base, the district's own go/ addresses)
 
     def blocks(self, blocks: tuple[bt.Block, ...]) -> list[dict]:
         out = []
@@ -160,23 +164,29 @@ class Converter:
             language = self.project.languages.get(block.code)
             if language is None:
                 raise LayoutProblem(f"<lang code=\"{block.code}\"> names a language that data/languages does not have")
-            inner = Converter(self.project, self.printed_urls, language.direction == "rtl")
+            inner = Converter(self.project, self.printed_urls, language.direction == "rtl", language.code)
             children = inner.blocks(block.children)
             return {"kind": "lang", "code": language.code, "dir": language.direction, "children": children} if children else None
         if isinstance(block, bt.QR):
-            resource = self.project.resources.get(block.resource)
-            if resource is None:
+            if block.language:
+                if not self.project.web_base or block.language not in self.project.languages:
+                    raise LayoutProblem(f"{block.describe()} needs web_base in data/district.yaml and a language of data/languages")
+                url = language_page(self.project, block.language)
+            elif block.resource in self.project.resources:
+                url = code_address(self.project, block.resource, self.lang)[0]  # as on the printed page
+            else:
                 raise LayoutProblem(f"<qr> names resource '{block.resource}', which data/resources.yaml does not define")
             # The code itself, for a reader at a computer to scan with a phone; and the
             # address as a visible link unless the page prints it already.
-            return {"kind": "qr", "href": resource.url, "path": qr_path(resource.url),
-                    "modules": len(qr_matrix(resource.url)), "link": resource.url not in self.printed_urls}
+            return {"kind": "qr", "href": url, "path": qr_path(url), "modules": len(qr_matrix(url)), "link": url not in self.printed_urls}
         return None  # spacers, rules and images are decoration on paper
 
     def url_block(self, url: str, style: str) -> dict:
-        # Only addresses of data/resources.yaml (https, allowed hosts, checked on load)
-        # become links; any other text stays text.
-        known = {r.url for r in self.project.resources.values()}
+        # Only addresses of data/resources.yaml (https, allowed hosts, checked on load) and
+        # the district's own go/ addresses for them become links; any other text stays text.
+        known = {r.url for r in self.project.resources.values()} | {url for r in self.project.resources.values() for _, url in r.languages}
+        if self.project.web_base:
+            known |= {f"{self.project.web_base}/{GO}/{t.name}" for t in targets(self.project)}
         if url in known:
             return {"kind": "link", "href": url, "text": url, "style": style}
         return {"kind": "p", "style": style, "inline": [{"text": url, "dir": "ltr"}]}
@@ -206,7 +216,7 @@ def page_content(project: Project, language: Language, school: School) -> dict:
     for page in tree.pages:
         for _, blocks in page.regions:
             collect(blocks)
-    converter = Converter(project, printed, language.direction == "rtl")
+    converter = Converter(project, printed, language.direction == "rtl", language.code)
     regions: dict[str, list[dict]] = {"header": [], "body": [], "footer": []}
     for page in tree.pages:
         for name, blocks in page.regions:
@@ -387,6 +397,10 @@ def web_files(project: Project, entries: list[dict]) -> dict[str, bytes]:
             files[path] = render_page(env, project, language, content, documents, depth, school, font).encode("utf-8")
     fonted = sorted(name.split("/")[-1].rsplit("-", 1)[0] for name in files if name.endswith("-400.woff2"))
     files[f"{WEB_DIR}/index.html"] = render_index(env, project, own_pages, fonted).encode("utf-8")
+    try:  # with web_base: web/go/<target>/index.html and the server redirect maps
+        files.update({path: text.encode("utf-8") for path, text in redirect_files(project).items()})
+    except (RedirectProblem, UnsafePage) as exc:
+        raise WebProblem(f"{WEB_DIR}/{GO}/: {exc}") from None
     return files
 
 
@@ -406,7 +420,7 @@ def write_web(out: Path, project: Project) -> WebOutcome:
             web = out / WEB_DIR
             for path in sorted(web.rglob("*")):
                 relative = path.relative_to(out).as_posix()
-                if path.is_file() and path.suffix in (".html", ".woff2") and relative not in files:
+                if path.is_file() and (path.suffix in (".html", ".woff2") or path.name in MAP_FILES) and relative not in files:
                     remove_output(out, relative)
                     outcome.removed.append(relative)
             if outcome.written or outcome.removed:
