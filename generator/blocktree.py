@@ -468,8 +468,9 @@ def walk_blocks(tree: DocumentTree):
         for block in blocks:
             yield block
             yield from walk(getattr(block, "children", ()))
-            for column in getattr(block, "columns", ()):
-                yield from walk(column)
+            if isinstance(block, Columns):  # a Flow's `columns` is a count, not blocks
+                for column in block.columns:
+                    yield from walk(column)
 
     for page in tree.pages:
         for _, blocks in page.regions:

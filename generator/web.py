@@ -210,7 +210,7 @@ def page_content(project: Project, language: Language, school: School) -> dict:
                 printed.add("".join(text for text, _ in block.runs).strip())
             for child in getattr(block, "children", ()) or ():
                 collect((child,))
-            for column in getattr(block, "columns", ()) or ():
+            for column in (block.columns if isinstance(block, bt.Columns) else ()):
                 collect(column)
 
     for page in tree.pages:

@@ -266,3 +266,26 @@ def test_flow_in_the_vocabulary():
             bt.parse_tree(f"<document><page><body>{bad}<p>x</p></flow></body></page></document>")
     problems = bt.template_source_problems('<flow columns="2" gapp="1mm"></flow>', "t.xml.j2")
     assert problems and "unknown attribute 'gapp'" in problems[0][1]
+
+
+def test_with_web_base_every_box_has_a_code_to_its_own_language_page(tmp_path):
+    """With the district's own web address, each box carries a code that leads to that
+    language's web page (and only then: the plain sheet above has none)."""
+    from test_redirects import WEB_BASE, data_with
+    from generator.verify import decode_qr_codes
+
+    data = data_with(tmp_path, spanish=None)
+    out = tmp_path / "out"
+    result = run_cli("build", "--layout", LAYOUT, "--paper", "tabloid", "--all", "--jobs", "1", "--data", str(data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    codes = sorted(path.stem for path in (data / "languages").glob("*.yaml"))
+    sheet = next(out.rglob(f"{LAYOUT}/tabloid/*.pdf"))
+    assert sorted(decode_qr_codes(sheet.read_bytes())) == sorted(f"{WEB_BASE}/{code}/" for code in codes)
+
+
+def test_without_web_base_the_sheet_has_no_codes(sheets):
+    from generator.verify import decode_qr_codes
+
+    out, documents = sheets
+    for document in documents.values():
+        assert decode_qr_codes((out / document["path"]).read_bytes()) == []
