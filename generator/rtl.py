@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import uharfbuzz
@@ -23,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_actual_text, end_actual_text
+from .pdftags import begin_text_object, begin_word, end_actual_text, pdfium_direction, pdfium_line_text
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -189,6 +190,112 @@ def line_runs(words: list[list[Piece]], rtl_base: bool) -> list[tuple[str, bool,
     return runs
 
 
+@dataclass
+class Chunk:
+    """Consecutive glyphs of a run drawn as one text object: part of a word (`reads_as`, what
+    Poppler should extract for the whole word, on its first chunk) or spaces (`word` None)."""
+
+    glyphs: str
+    word: int | None
+    reads_as: str
+    advance: float
+    one_object: bool = True  # ReportLab draws it as one text object (no mark raised or lowered)
+
+
+def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
+    """A run as shaped -> its chunks from left to right, cut where a word starts or ends.
+
+    A shaped run's glyphs are in visual order and each names the character it starts (its
+    cluster). Drawn one after the other in one text block, the chunks put every glyph exactly
+    where the whole run put it."""
+    if not isinstance(shaped, ShapedStr):  # left to right and unshaped
+        chunks, word = [], 0
+        for match in re.finditer(r"[^ ]+| +", shaped):
+            part = match.group()
+            spaces = part.startswith(" ")
+            chunks.append(Chunk(part, None if spaces else word, part, 0.0))
+            word += 0 if spaces else 1
+        return chunks
+    word_of, word = [], 0
+    for index, ch in enumerate(text):
+        if ch == " " and index and text[index - 1] != " ":
+            word += 1
+        word_of.append(None if ch == " " else word)
+    words = text.split()
+    data = shaped.__shapeData__
+    chunks, first = [], 0
+    for index in range(1, len(data) + 1):
+        if index == len(data) or word_of[data[index].cluster] != word_of[data[first].cluster]:
+            owner = word_of[data[first].cluster]
+            reads_as = "" if owner is None else (words[owner][::-1] if rtl else words[owner])
+            chunks.append(Chunk(_unraised_first(shaped[first:index]), owner, reads_as,
+                                sum(d.x_advance for d in data[first:index]) * size / 1000,
+                                len({d.y_offset for d in data[first:index]}) == 1))
+            first = index
+    return chunks
+
+
+def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
+    """The same glyphs at the same places, with no raised or lowered glyph first.
+
+    ReportLab 5.1 fails on a string whose first glyph has a vertical offset (its setRise looks
+    at the operators of a string it has not written yet). A word cut from a line can start
+    with a mark (no advance) over its last letter; the mark moves after the next glyph, its
+    horizontal offset taking back that glyph's advance, so it lands where it was."""
+    data, chars = list(glyphs.__shapeData__), str(glyphs)
+    first = next((i for i, d in enumerate(data) if not d.y_offset), 0)
+    if not first or any(d.x_advance for d in data[:first]):
+        return glyphs
+    base = data[first]
+    marks = [d._replace(x_offset=d.x_offset - base.x_advance) for d in data[:first]]
+    return ShapedStr(chars[first] + chars[:first] + chars[first + 1:], shapeData=[base] + marks + data[first + 1:])
+
+
+def draw_line(canvas, runs: list[tuple[float, str, bool, list[Chunk]]], logical: str, y: float, size: float) -> None:
+    """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
+    for it, and give PDFium the whole line through one text object (see pdftags).
+
+    The carrier is the first right-to-left object PDFium reads (leftmost; else the first
+    left-to-right one) whose own glyphs have one direction: PDFium gives the text of a
+    right-to-left object reversed, and measured, it also turned around objects of neutral
+    glyphs (a full stop, a ligature's private-use code) and a Latin word in the Arabic font
+    standing among right-to-left words, so those never carry the line."""
+    objects = []
+    for run_index, (x, font, shaped, chunks) in enumerate(runs):
+        pen = x
+        for chunk_index, chunk in enumerate(chunks):
+            if chunk.word is not None:
+                direction = pdfium_direction(str(chunk.glyphs)) if chunk.one_object else ""
+                objects.append((_origin(pen, chunk.glyphs, size), (run_index, chunk_index), direction))
+            pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
+    objects.sort()
+    chosen = [key for _, key, d in objects if d == "R"] or [key for _, key, d in objects if d == "L"]
+    carrier = chosen[0] if chosen else None
+    line_text = pdfium_line_text(logical)
+    if carrier is not None and dict((key, d) for _, key, d in objects)[carrier] == "R":
+        line_text = line_text[::-1]
+    for run_index, (x, font, shaped, chunks) in enumerate(runs):
+        text = canvas.beginText(x, y)
+        text.setFont(font, size)
+        for chunk_index, chunk in enumerate(chunks):
+            if chunk.word is not None:
+                begin_word(text, chunk.reads_as)
+                if carrier is not None:
+                    begin_text_object(text, line_text if (run_index, chunk_index) == carrier else "")
+            text.textOut(chunk.glyphs)
+            if chunk.word is not None:
+                if carrier is not None:
+                    end_actual_text(text)
+                end_actual_text(text)
+        canvas.drawText(text)
+
+
+def _origin(x: float, glyphs: str, size: float) -> float:
+    """Where PDFium places a text object: its first glyph, after the offset ReportLab writes before it."""
+    data = getattr(glyphs, "__shapeData__", None)
+    return x + (data[0].x_offset * size / 1000 if data else 0.0)
+
+
 class BidiParagraph(Flowable):
     """A paragraph in a right-to-left language (may contain left-to-right runs)."""
 
@@ -262,19 +369,16 @@ class BidiParagraph(Flowable):
                 x = left + (right - left - line_width) / 2
             else:
                 x = right - line_width
+            line_runs_drawn = []
             for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
-                # Glyphs are shaped (joined forms and ligatures say nothing of their letters),
-                # so each run carries its text. PDFium and Poppler read text in drawing order
-                # and turn right-to-left runs around themselves (measured: given the logical
-                # text, both reversed it), so a right-to-left run's text is given reversed.
-                begin_actual_text(canvas, text[::-1] if level % 2 else text)
-                canvas.setFont(self._font(bold), style.fontSize)
-                canvas.drawString(x, y, shaped)
-                end_actual_text(canvas)
+                line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize)))
                 x += width
+            logical = "".join(text for text, _, _ in line_runs(line, rtl_base=self.rtl_base))
             if number == 0 and self.bullet:
-                canvas.setFont(style.fontName, style.fontSize)
-                canvas.drawRightString(self.width, y, self.bullet)
+                bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
+                line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
+                logical = f"{self.bullet} {logical}"
+            draw_line(canvas, line_runs_drawn, logical, y, style.fontSize)
             y -= style.leading
         canvas.restoreState()
 
