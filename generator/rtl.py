@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_text_object, begin_word, end_actual_text, pdfium_direction, pdfium_line_text
+from .pdftags import begin_text_object, begin_word, end_actual_text, pdfium_direction, pdfium_line_text, pdfium_reads_right_to_left
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -257,9 +257,10 @@ def draw_line(canvas, runs: list[tuple[float, str, bool, list[Chunk]]], logical:
 
     The carrier is the first right-to-left object PDFium reads (leftmost; else the first
     left-to-right one) whose own glyphs have one direction: PDFium gives the text of a
-    right-to-left object reversed, and measured, it also turned around objects of neutral
-    glyphs (a full stop, a ligature's private-use code) and a Latin word in the Arabic font
-    standing among right-to-left words, so those never carry the line."""
+    right-to-left object reversed, and measured on these pages, it also turned around objects
+    of neutral glyphs (a full stop, a ligature's private-use code) and a Latin word in the
+    Arabic font standing among right-to-left words, though not the same objects on a page of
+    their own, so those carry the line only when nothing else can."""
     objects = []
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         pen = x
@@ -269,10 +270,15 @@ def draw_line(canvas, runs: list[tuple[float, str, bool, list[Chunk]]], logical:
                 objects.append((_origin(pen, chunk.glyphs, size), (run_index, chunk_index), direction))
             pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
     objects.sort()
-    chosen = [key for _, key, d in objects if d == "R"] or [key for _, key, d in objects if d == "L"]
-    carrier = chosen[0] if chosen else None
+    chosen = [(key, d) for _, key, d in objects if d == "R"] or [(key, d) for _, key, d in objects if d == "L"]
+    if not chosen and objects:
+        # No word of one direction drawn as one object (a line of one word with raised marks
+        # or ligatures): its leftmost object, which PDFium was seen to read right to left
+        # whenever it stood in a right-to-left line.
+        chosen = [(objects[0][1], "R" if pdfium_reads_right_to_left(logical) else "L")]
+    carrier, direction = chosen[0] if chosen else (None, "")
     line_text = pdfium_line_text(logical)
-    if carrier is not None and dict((key, d) for _, key, d in objects)[carrier] == "R":
+    if direction == "R":
         line_text = line_text[::-1]
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
