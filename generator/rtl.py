@@ -161,28 +161,42 @@ def _close_brackets(text: str, first: int, last: int) -> tuple[int, int]:
     return first, last
 
 
-def line_runs(words: list[list[Piece]], rtl_base: bool) -> list[tuple[str, bool, int]]:
-    """A line's words -> runs (text, bold, level) in logical order."""
+def line_runs(words: list[list[Piece]], rtl_base: bool, lines: list[list[list[Piece]]] | None = None,
+              line: int = 0) -> list[tuple[str, bool, int]]:
+    """A line's words -> runs (text, bold, level) in logical order.
+
+    Levels are resolved over the whole paragraph (`lines`, when given), as the bidi algorithm
+    asks, and then cut to the line: a comma between two parts of an address broken over two
+    lines ("500 Main Street, / Hartford") stays inside its left-to-right stretch instead of
+    taking the paragraph's direction at the line end."""
+    lines = lines if lines is not None else [words]
     chars: list[tuple[str, bool]] = []
-    for index, word in enumerate(words):
-        if index:
+    bounds = []
+    for number, line_words in enumerate(lines):
+        if number:
             chars.append((" ", False))
-        chars.extend((ch, bold) for text, bold in word for ch in text)
+        start = len(chars)
+        for index, word in enumerate(line_words):
+            if index:
+                chars.append((" ", False))
+            chars.extend((ch, bold) for text, bold in word for ch in text)
+        bounds.append((start, len(chars)))
     text = "".join(ch for ch, _ in chars)
     starts, ends = set(), set()
     for first, last in _ltr_spans(text) if rtl_base else []:
         starts.add(first)
         ends.add(last)
-    marked: list[tuple[str, bool]] = []
-    for position, item in enumerate(chars):
-        marked += [(LRE, False)] if position in starts else []
-        marked.append(item)
-        marked += [(PDF, False)] if position in ends else []
-    levels = bidi_levels("".join(ch for ch, _ in marked), rtl_base)
+    marked: list[tuple[str, bool, int]] = []  # (char, bold, position in text or -1)
+    for position, (ch, bold) in enumerate(chars):
+        marked += [(LRE, False, -1)] if position in starts else []
+        marked.append((ch, bold, position))
+        marked += [(PDF, False, -1)] if position in ends else []
+    levels = bidi_levels("".join(ch for ch, _, _ in marked), rtl_base)
+    first, end = bounds[line]
     runs: list[tuple[str, bool, int]] = []
-    for (ch, bold), level in zip(marked, levels):
-        if ch in (LRE, PDF):
-            continue
+    for (ch, bold, position), level in zip(marked, levels):
+        if not first <= position < end:
+            continue  # embedding marks, and the other lines
         if runs and runs[-1][1] == bold and runs[-1][2] == level:
             runs[-1] = (runs[-1][0] + ch, bold, level)
         else:
@@ -366,7 +380,7 @@ class BidiParagraph(Flowable):
         left = style.leftIndent
         y = self.height - self._baseline_offset()
         for number, line in enumerate(self.lines):
-            runs = self._visual_runs(line)
+            runs = self._visual_runs(number)
             placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
             line_width = sum(width for (_, width), _ in placed)
             if style.alignment == TA_LEFT:
@@ -379,7 +393,7 @@ class BidiParagraph(Flowable):
             for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
                 line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize)))
                 x += width
-            logical = "".join(text for text, _, _ in line_runs(line, rtl_base=self.rtl_base))
+            logical = "".join(text for text, _, _ in line_runs(line, self.rtl_base, self.lines, number))
             if number == 0 and self.bullet:
                 bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
                 line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
@@ -388,10 +402,10 @@ class BidiParagraph(Flowable):
             y -= style.leading
         canvas.restoreState()
 
-    def _visual_runs(self, line: list[list[Piece]]) -> list[tuple[str, bool, int]]:
-        runs = line_runs(line, rtl_base=self.rtl_base)
+    def _visual_runs(self, number: int) -> list[tuple[str, bool, int]]:
+        runs = line_runs(self.lines[number], self.rtl_base, self.lines, number)
         return [runs[i] for i in visual_order([level for _, _, level in runs])]
 
     def visual_words(self) -> list[list[str]]:
         """The words of each line from left to right as drawn (for tests and checks)."""
-        return [[text for text, _, _ in self._visual_runs(line)] for line in self.lines]
+        return [[text for text, _, _ in self._visual_runs(number)] for number in range(len(self.lines))]
