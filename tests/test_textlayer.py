@@ -233,28 +233,164 @@ def structure(pdf: bytes) -> list[tuple[int, str, str]]:
     return elements
 
 
-def test_structure_lists_blocks_in_reading_order_with_their_text():
-    """English handout: headings, paragraphs, lists and figures, in the template's order."""
-    p = project()
-    elements = structure(rendered("handout", "en").pdf)
-    roles = [role for _, role, _ in elements]
+def tagged_elements(pdf: bytes) -> list[tuple[str, str, str]]:
+    """(role, language, text) of every structure element in reading order (depth first).
+
+    The text is what assistive technology reads: the element's /ActualText where it has one
+    (shaped and right-to-left text), otherwise the text `pdfinfo -struct-text` (Poppler)
+    collects from the element's marked content. The language is the element's /Lang or the
+    one it inherits (the document's at the top)."""
+    import io
+
+    listed = structure(pdf)
+    document = pikepdf.open(io.BytesIO(pdf))
+    walked: list[tuple[str, str, str]] = []
+
+    def walk(element, lang):
+        lang = str(element.Lang) if "/Lang" in element else lang
+        walked.append((str(element.S)[1:], lang, str(element.ActualText) if "/ActualText" in element else None))
+        for kid in element.get("/K", []):
+            if isinstance(kid, pikepdf.Dictionary):
+                walk(kid, lang)
+
+    walk(document.Root.StructTreeRoot.K, str(document.Root.Lang))
+    assert [role for role, _, _ in walked] == [role for _, role, _ in listed], "pdfinfo and the tree disagree"
+    return [(role, lang, actual if actual is not None else text) for (role, lang, actual), (_, _, text) in zip(walked, listed)]
+
+
+def handout_cases():
+    return [pytest.param(code, id=code) for code in sorted(project().languages)]
+
+
+@pytest.mark.parametrize("code", handout_cases())
+def test_structure_lists_blocks_in_reading_order_with_their_text(code):
+    """Every language's handout: headings, paragraphs, lists and figures, in the template's
+    order, each with its text (right-to-left columns in their logical order too)."""
+    strings = project().languages[code].strings
+    elements = tagged_elements(rendered("handout", code).pdf)
+    roles = [role for role, _, _ in elements]
     assert roles[0] == "Document"
     assert {"H1", "H2", "P", "L", "LI", "LBody", "Figure"} <= set(roles)
-    en = p.languages["en"].strings
     texts = [squeezed(text) for _, _, text in elements]
 
-    def index_of(string):
-        matches = [i for i, text in enumerate(texts) if squeezed(string) in text]
-        assert matches, f"{string!r} not in the structure"
+    def index_of(key):
+        string = squeezed(strings[key].replace("**", ""))
+        matches = [i for i, text in enumerate(texts) if string in text]
+        assert matches, f"{key} ({strings[key]!r}) not in the structure"
         return matches[0]
 
-    assert roles[index_of(en["doc_title"])] == "H1"
-    assert roles[index_of(en["door_heading"])] == "H2"
-    assert roles[index_of(en["door_2"].replace("**", ""))] == "LBody"
+    assert roles[index_of("doc_title")] == "H1"
+    assert roles[index_of("door_heading")] == "H2"
+    assert roles[index_of("door_2")] == "LBody"
     # The handout's own order: the door advice first (the most urgent part), then the rights.
-    order = [index_of(en[key].replace("**", "")) for key in ("doc_title", "door_heading", "door_1", "door_5", "school_heading", "school_body", "fair_heading")]
+    order = [index_of(key) for key in ("doc_title", "door_heading", "door_1", "door_5", "school_heading", "school_body", "fair_heading")]
     assert order == sorted(order), "blocks out of reading order"
-    assert roles.count("Figure") == len(rendered("handout", "en").qr_urls)
+    assert roles.count("Figure") == len(rendered("handout", code).qr_urls)
+
+
+def bilingual_cases():
+    return [pytest.param(code, id=code) for code in sorted(project().languages) if code != "en"]
+
+
+@pytest.mark.parametrize("code", bilingual_cases())
+def test_blocks_in_another_language_say_so(code):
+    """The bilingual sheet: the English half and the English footer are /Lang en, the other
+    half and its footer line the sheet's language; the card's English statement is English."""
+    en, strings = project().languages["en"].strings, project().languages[code].strings
+    elements = tagged_elements(rendered("bilingual", code).pdf)
+
+    def language_of(string, role=None):
+        string = squeezed(string.replace("**", ""))
+        found = [lang for r, lang, text in elements if string in squeezed(text) and (role is None or r == role)]
+        assert found, f"{string!r} not in the structure"
+        return found[0]
+
+    assert language_of(en["doc_title"], "H1") == "en"
+    assert language_of(en["school_body"]) == "en"
+    assert language_of(en["disclaimer"]) == "en"  # the English footer line
+    assert language_of(strings["doc_title"], "H1") == code
+    assert language_of(strings["school_body"]) == code
+    assert language_of(strings["disclaimer"]) == code
+    card = tagged_elements(rendered("card", code).pdf)
+    statement = squeezed(en["card_statement"]) if "card_statement" in en else None
+    if statement:
+        assert [lang for _, lang, text in card if statement[:40] in squeezed(text)][0] == "en"
+
+
+STANDARD_ROLES = {"Document", "Part", "Sect", "Div", "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody",
+                  "Figure", "Span", "Link", "Table", "TR", "TH", "TD", "Caption", "Note"}
+
+
+def accessibility_cases():
+    codes = ("en", "es", "ar", "ur", "zh-Hans", "ko", "ne", "bn", "my", "am", "ru")
+    return [pytest.param(layout_name, code, id=f"{layout_name}-{code}") for layout_name in sorted(project().layouts)
+            for code in codes if code in project().languages
+            and not (code == "en" and project().layouts[layout_name].language_mode == "each-but-english")
+            and project().layouts[layout_name].language_mode != "together"]
+
+
+@pytest.mark.parametrize("layout_name,code", accessibility_cases())
+def test_what_pdf_ua_asks_that_can_be_checked_here(layout_name, code):
+    """The machine-checkable part of PDF/UA-1 we can check without veraPDF (README, "What the
+    PDFs' tags were checked for"): marked and tagged, every painted thing either a block's
+    marked content or an artifact, every marked-content id in the structure and the parent
+    tree and back, standard roles only, headings that do not skip a level, figures with
+    alternative text, a language, a title that is shown, every font embedded."""
+    import io
+
+    document = pikepdf.open(io.BytesIO(rendered(layout_name, code).pdf))
+    root = document.Root
+    assert root.MarkInfo.Marked is True
+    assert str(root.Lang)
+    assert str(document.trailer.Info.Title).strip()
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    tree = root.StructTreeRoot
+    parent_tree = dict(zip(list(tree.ParentTree.Nums)[::2], list(tree.ParentTree.Nums)[1::2]))
+    headings, owners = [], {}
+
+    def walk(element):
+        role = str(element.S)[1:]
+        assert role in STANDARD_ROLES, f"non-standard role {role}"
+        if role == "Figure":
+            assert str(element.get("/Alt", "")).strip(), "a figure without alternative text"
+        if role[:1] == "H" and role[1:].isdigit():
+            headings.append(int(role[1:]))
+        for kid in element.get("/K", []):
+            if isinstance(kid, pikepdf.Dictionary):
+                assert kid.P.objgen == element.objgen, "a child whose /P is not its parent"
+                walk(kid)
+            else:
+                page = [i for i, p in enumerate(document.pages) if p.objgen == element.Pg.objgen][0]
+                assert (page, int(kid)) not in owners, "a marked-content id claimed twice"
+                owners[(page, int(kid))] = element.objgen
+
+    walk(tree.K)
+    # Headings are not required (a wallet card has none), but the first is an H1 and none skips a level.
+    assert not headings or (headings[0] == 1 and all(b <= a + 1 for a, b in zip(headings, headings[1:]))), f"heading levels skip: {headings}"
+    for index, page in enumerate(document.pages):
+        assert int(page.StructParents) == index
+        depth, used, painted_outside = 0, set(), []
+        for operands, operator in pikepdf.parse_content_stream(page):
+            name = str(operator)
+            if name in ("BDC", "BMC"):
+                depth += 1
+                if name == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
+                    used.add(int(operands[1].MCID))
+            elif name == "EMC":
+                depth -= 1
+            elif name in ("f", "f*", "S", "s", "B", "B*", "b", "b*", "Tj", "TJ", "'", '"', "Do", "sh", "BI") and depth == 0:
+                painted_outside.append(name)
+        assert depth == 0 and not painted_outside, f"page {index + 1}: painted outside any marked content: {painted_outside[:5]}"
+        mapped = [element.objgen for element in parent_tree[index]]
+        assert sorted(used) == list(range(len(mapped))), f"page {index + 1}: marked-content ids {sorted(used)}"
+        assert all(owners[(index, mcid)] == mapped[mcid] for mcid in used), "parent tree and structure disagree"
+        assert {key for key in owners if key[0] == index} == {(index, mcid) for mcid in used}, "an element points at no content"
+    for font in {obj.objgen: obj for page in document.pages for obj in page.Resources.Font.values()}.values():
+        for described in [font] + list(font.get("/DescendantFonts", [])):
+            if described.get("/Subtype") in ("/Type0", "/Type3"):
+                continue
+            descriptor = described.FontDescriptor
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), f"{described.BaseFont} not embedded"
 
 
 def test_right_to_left_columns_keep_their_logical_order():
