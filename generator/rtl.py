@@ -161,47 +161,52 @@ def _close_brackets(text: str, first: int, last: int) -> tuple[int, int]:
     return first, last
 
 
-def line_runs(words: list[list[Piece]], rtl_base: bool, lines: list[list[list[Piece]]] | None = None,
-              line: int = 0) -> list[tuple[str, bool, int]]:
-    """A line's words -> runs (text, bold, level) in logical order.
+def line_runs(words: list[list[Piece]], rtl_base: bool) -> list[tuple[str, bool, int]]:
+    """A line's words -> runs (text, bold, level) in logical order."""
+    return paragraph_runs([words], rtl_base)[0]
 
-    Levels are resolved over the whole paragraph (`lines`, when given), as the bidi algorithm
-    asks, and then cut to the line: a comma between two parts of an address broken over two
-    lines ("500 Main Street, / Hartford") stays inside its left-to-right stretch instead of
-    taking the paragraph's direction at the line end."""
-    lines = lines if lines is not None else [words]
+
+def paragraph_runs(lines: list[list[list[Piece]]], rtl_base: bool) -> list[list[tuple[str, bool, int]]]:
+    """A paragraph's lines -> each line's runs (text, bold, level) in logical order.
+
+    Levels are resolved over the whole paragraph, as the bidi algorithm asks, and then cut to
+    the lines: a comma between two parts of an address broken over two lines ("500 Main
+    Street, / Hartford") stays inside its left-to-right stretch instead of taking the
+    paragraph's direction at the line end."""
     chars: list[tuple[str, bool]] = []
-    bounds = []
+    line_of: list[int] = []  # the line of each character (-1: the space between two lines)
     for number, line_words in enumerate(lines):
         if number:
             chars.append((" ", False))
-        start = len(chars)
+            line_of.append(-1)
         for index, word in enumerate(line_words):
             if index:
                 chars.append((" ", False))
-            chars.extend((ch, bold) for text, bold in word for ch in text)
-        bounds.append((start, len(chars)))
+                line_of.append(number)
+            for text, bold in word:
+                chars.extend((ch, bold) for ch in text)
+                line_of.extend(number for _ in text)
     text = "".join(ch for ch, _ in chars)
     starts, ends = set(), set()
     for first, last in _ltr_spans(text) if rtl_base else []:
         starts.add(first)
         ends.add(last)
-    marked: list[tuple[str, bool, int]] = []  # (char, bold, position in text or -1)
+    marked: list[tuple[str, bool, int]] = []  # (char, bold, line or -1 for embedding marks)
     for position, (ch, bold) in enumerate(chars):
         marked += [(LRE, False, -1)] if position in starts else []
-        marked.append((ch, bold, position))
+        marked.append((ch, bold, line_of[position]))
         marked += [(PDF, False, -1)] if position in ends else []
     levels = bidi_levels("".join(ch for ch, _, _ in marked), rtl_base)
-    first, end = bounds[line]
-    runs: list[tuple[str, bool, int]] = []
-    for (ch, bold, position), level in zip(marked, levels):
-        if not first <= position < end:
-            continue  # embedding marks, and the other lines
+    result: list[list[tuple[str, bool, int]]] = [[] for _ in lines]
+    for (ch, bold, number), level in zip(marked, levels):
+        if number < 0:
+            continue
+        runs = result[number]
         if runs and runs[-1][1] == bold and runs[-1][2] == level:
             runs[-1] = (runs[-1][0] + ch, bold, level)
         else:
             runs.append((ch, bold, level))
-    return runs
+    return result
 
 
 @dataclass
@@ -393,7 +398,7 @@ class BidiParagraph(Flowable):
             for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
                 line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize)))
                 x += width
-            logical = "".join(text for text, _, _ in line_runs(line, self.rtl_base, self.lines, number))
+            logical = "".join(text for text, _, _ in self._line_runs()[number])
             if number == 0 and self.bullet:
                 bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
                 line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
@@ -402,8 +407,15 @@ class BidiParagraph(Flowable):
             y -= style.leading
         canvas.restoreState()
 
+    def _line_runs(self) -> list[list[tuple[str, bool, int]]]:
+        """Every line's runs, resolved once per line breaking (a batch draws a paragraph for
+        every school)."""
+        if getattr(self, "_runs_for", None) is not self.lines:
+            self._runs, self._runs_for = paragraph_runs(self.lines, self.rtl_base), self.lines
+        return self._runs
+
     def _visual_runs(self, number: int) -> list[tuple[str, bool, int]]:
-        runs = line_runs(self.lines[number], self.rtl_base, self.lines, number)
+        runs = self._line_runs()[number]
         return [runs[i] for i in visual_order([level for _, _, level in runs])]
 
     def visual_words(self) -> list[list[str]]:

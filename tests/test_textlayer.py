@@ -445,9 +445,10 @@ def test_catalog_marks_figures_languages_and_artifacts():
 
 
 @pytest.mark.parametrize("layout_name", LAYOUTS)
-def test_tagged_output_stays_byte_reproducible(layout_name):
+@pytest.mark.parametrize("code", ["ne", "ar"])
+def test_tagged_output_stays_byte_reproducible(layout_name, code):
     p = project()
     layout = p.layouts[layout_name]
-    first = render_job(p, layout, p.languages["ne"], layout.papers[0]).pdf
-    second = render_job(p, layout, p.languages["ne"], layout.papers[0]).pdf
+    first = render_job(p, layout, p.languages[code], layout.papers[0]).pdf
+    second = render_job(p, layout, p.languages[code], layout.papers[0]).pdf
     assert first == second
