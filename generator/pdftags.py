@@ -1,4 +1,5 @@
-"""Draw support: the PDF's text layer and structure (tagged PDF), checked against ReportLab 5.1.0.
+"""Draw support: the PDF's text layer and structure (tagged PDF), checked against ReportLab 5.1.0,
+PDFium 159.0.8149.0 (pypdfium2 5.15.2) and Poppler 22.12 (pdftotext, pdfinfo).
 
 Why this module exists: open-source ReportLab writes neither a structure tree nor
 /ActualText. Its shaped text maps conjuncts, reordered vowel signs and joined forms to
@@ -8,8 +9,9 @@ says. One mechanism serves both needs, marked content:
 
 - every block's drawing is a marked-content sequence `/P <</MCID n>> BDC ... EMC` that a
   structure element (H1, H2, P, L/LI/LBody, Figure with /Alt, Div with /Lang) points to;
-- shaped or reordered text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`,
-  the logical text as UTF-16BE with a byte-order mark, so extraction returns that;
+- shaped text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`, the logical text
+  as UTF-16BE with a byte-order mark, so extraction returns that; right-to-left lines are
+  marked word by word for Poppler and line by line for PDFium (see "right-to-left lines");
 - everything drawn outside a block (rules, tints, table backgrounds, crop and cut marks)
   is `/Artifact`;
 - the catalog gets /StructTreeRoot, /MarkInfo <</Marked true>> and DisplayDocTitle; each
@@ -21,9 +23,11 @@ on a `TaggedCanvas`, which builds the tree while the flowables draw and writes i
 ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers them):
 `Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
 start), `Canvas._doc` (PDFDocument: Reference() registers the structure objects, Pages holds
-the page dictionaries) and `PDFPage.__NoDefault__` (the keys a page dictionary writes;
-ReportLab's list lacks /StructParents). Everything else is public: `addLiteral`,
-`setCatalogEntry`, `setViewerPreference`, `reportlab.pdfbase.pdfdoc` objects.
+the page dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes;
+ReportLab's list lacks /StructParents) and `PDFTextObject._code` (marked content between the
+show operators of one text block, so that cutting a line into words moves no glyph).
+Everything else is public: `addLiteral`, `setCatalogEntry`, `setViewerPreference`,
+`reportlab.pdfbase.pdfdoc` objects.
 """
 
 from __future__ import annotations
@@ -109,27 +113,31 @@ def end_actual_text(canvas) -> None:
 # Both engines take a line's characters in drawing position order (left to right) and turn it
 # back into logical order with their own bidi heuristics, and the two heuristics disagree:
 #
-# - Poppler (TextOutputDev, checked with pdftotext 22.12) places an /ActualText's characters
-#   over its glyphs from left to right and reverses each right-to-left section of the line
-#   (letters, spaces, marks) as a whole, keeping left-to-right sections (Latin, digits) as they
-#   are. Given each right-to-left word reversed (its visual order), every word comes back.
-#   It honours /ActualText only on /Span marked content with an inline property list.
-# - PDFium (measured with pypdfium2 5.15.2, PDFium 159.0.8149.0; its source, cpdf_textpage.cpp,
-#   CloseTempLine) cuts the line into segments at every change of bidi class (letters, Latin,
-#   digits and weak marks such as vowel signs, ZWNJ, '-' and '/', neutrals) and, when the line
-#   has more right-to-left segments than left-to-right ones, emits the segments in reverse
-#   order, mirroring brackets; characters from /ActualText keep their order inside a segment,
-#   and a text object whose own glyphs read right to left gives its /ActualText reversed.
-#   So "I-200" in an Arabic line came back as "-200I", "قاضٍ" as "ٍقاض". PDFium honours
-#   /ActualText on any marked content, the innermost property list winning.
+# - Poppler (TextOutputDev) places an /ActualText's characters over its glyphs from left to
+#   right and reverses each right-to-left section of the line (letters, spaces, marks) as a
+#   whole, keeping left-to-right sections (Latin, digits) as they are. Given each
+#   right-to-left word reversed (its visual order), every word comes back. It honours
+#   /ActualText only on /Span marked content with an inline property list.
+# - PDFium (cpdf_textpage.cpp, CloseTempLine) cuts the line into segments at every change of
+#   bidi class (right-to-left letters, left-to-right letters, weak characters such as digits,
+#   vowel marks, ZWNJ, '-' and '/', neutrals) and, when the line has more right-to-left
+#   segments than left-to-right ones, emits the segments in reverse order, mirroring brackets.
+#   Measured with the pinned build (the published source of November 2025 reverses the
+#   letters inside right-to-left segments; this build does not for /ActualText): characters
+#   from /ActualText keep their order inside a segment, a tie reads left to right, and a text
+#   object PDFium takes as right to left gives its /ActualText reversed. So "I-200" in an
+#   Arabic line came back as "-200I", "قاضٍ" as "ٍقاض", and a one-run line in reverse word
+#   order. PDFium honours /ActualText on any marked content, the innermost property list
+#   winning.
 #
 # So each word is drawn inside `/Span <</ActualText (word as Poppler needs it)>> BDC`, and
-# each of its text objects inside an inner `/LineText <<...>> BDC`, which Poppler ignores (not
-# a /Span). For PDFium one text object of the line, the first PDFium reads (leftmost), carries
-# in its inner property list the whole line, arranged so that PDFium's reordering gives the
-# logical text back (pdfium_line_text); the inner list of every other object of the line is
-# empty, so PDFium takes nothing from them. tests/test_textlayer.py checks both engines, word
-# by word and line by line, in every right-to-left language.
+# inside that an inner `/LineText <<...>> BDC`, which Poppler ignores (not a /Span). One text
+# object of the line carries in its inner property list the whole line, arranged so that
+# PDFium's reordering gives the logical text back (pdfium_line_text); the inner list of every
+# other object is empty, so PDFium takes nothing from them. Which object carries it, and
+# whether PDFium will reverse it, is decided in rtl.draw_line. tests/test_textlayer.py checks
+# both engines in every right-to-left language, word by word and paragraph by paragraph, and
+# this model against the pinned PDFium (test_pdfium_reads_back_the_line_text_built_for_it).
 
 MIRRORED = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "<": ">", ">": "<", "«": "»", "»": "«"}
 _WEAK = {"AN", "EN", "NSM", "CS", "ES", "ET", "BN"}

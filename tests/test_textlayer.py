@@ -452,3 +452,38 @@ def test_tagged_output_stays_byte_reproducible(layout_name, code):
     first = render_job(p, layout, p.languages[code], layout.papers[0]).pdf
     second = render_job(p, layout, p.languages[code], layout.papers[0]).pdf
     assert first == second
+
+
+def test_pdfium_reads_back_the_line_text_built_for_it():
+    """The model of PDFium's reordering (pdftags.pdfium_line_text) against the pinned PDFium:
+    one text object per page carries a line built for it; PDFium must return the logical line.
+    Random mixes of Arabic letters, Latin, digits, marks, ZWNJ, brackets and punctuation."""
+    import io
+    import random
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from generator.pdftags import begin_text_object, begin_word, end_actual_text, pdfium_line_text
+
+    pick = random.Random(20).choice
+    alphabet = list("ابتثجح") + list("abcd") + list("12") + [" ", "(", ")", ".", "-", "/", "\u064d", "\u200c", ":", "،", "«", "»"]
+    lines = [" ".join("".join(pick(alphabet) for _ in range(12)).split()) for _ in range(200)]
+    lines = [line for line in lines if line]
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(300, 200), invariant=1)
+    for line in lines:
+        begin_word(canvas, "x")
+        begin_text_object(canvas, pdfium_line_text(line))
+        canvas.setFont("Helvetica", 12)
+        canvas.drawString(20, 100, "Mlj")  # left-to-right glyphs: PDFium keeps the carried text's order
+        end_actual_text(canvas)
+        end_actual_text(canvas)
+        canvas.showPage()
+    canvas.save()
+    document = pypdfium2.PdfDocument(buffer.getvalue())
+    try:
+        read = [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+    wrong = [(line, got) for line, got in zip(lines, read) if got.strip() != line]
+    assert not wrong, f"{len(wrong)} of {len(lines)} lines read back differently, e.g. {wrong[:3]}"
