@@ -211,8 +211,8 @@ def paragraph_runs(lines: list[list[list[Piece]]], rtl_base: bool) -> list[list[
 
 @dataclass
 class Chunk:
-    """Consecutive glyphs of a run drawn as one text object: part of a word (`reads_as`, what
-    Poppler should extract for the whole word, on its first chunk) or spaces (`word` None)."""
+    """Consecutive glyphs of a run drawn with one show operator: a word (its index in the run,
+    and `reads_as`, what Poppler should extract for it) or spaces (`word` None)."""
 
     glyphs: str
     word: int | None
@@ -270,7 +270,7 @@ def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
     return ShapedStr(chars[first] + chars[:first] + chars[first + 1:], shapeData=[base] + marks + data[first + 1:])
 
 
-def draw_line(canvas, runs: list[tuple[float, str, bool, list[Chunk]]], logical: str, y: float, size: float) -> None:
+def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: str, y: float, size: float) -> None:
     """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
     for it, and give PDFium the whole line through one text object (see pdftags).
 
