@@ -135,7 +135,7 @@ def end_actual_text(canvas) -> None:
 # object of the line carries in its inner property list the whole line, arranged so that
 # PDFium's reordering gives the logical text back (pdfium_line_text); the inner list of every
 # other object is empty, so PDFium takes nothing from them. Which object carries it, and
-# whether PDFium will reverse it, is decided in rtl.draw_line. tests/test_textlayer.py checks
+# whether PDFium will reverse it, is decided by line_carrier. tests/test_textlayer.py checks
 # both engines in every right-to-left language, word by word and paragraph by paragraph, and
 # this model against the pinned PDFium (test_pdfium_reads_back_the_line_text_built_for_it).
 
@@ -199,6 +199,29 @@ def pdfium_line_text(logical: str) -> str:
             current = "L"
         parts.append(text)
     return "".join(reversed(parts) if rtl else parts)
+
+
+def line_carrier(objects: list[tuple[float, object, str, bool]], logical: str) -> tuple[object, str]:
+    """Which text object of a right-to-left line gives PDFium the line, and what it says.
+
+    `objects`: (where PDFium places it, key, the Unicode of its glyphs, drawn as one text
+    object) for every word's object. The carrier is the first right-to-left object PDFium
+    reads (leftmost; else the first left-to-right one) whose own glyphs have one direction:
+    PDFium gives the text of a right-to-left object reversed, and, measured on these pages, it
+    also turned around objects of neutral glyphs (a full stop, a ligature's private-use code)
+    and a Latin word in the Arabic font standing among right-to-left words, though not the
+    same objects on a page of their own, so those carry the line only when nothing else can
+    (then the leftmost, taken as the line's direction). Returns (key or None, text to write)."""
+    ordered = sorted(objects, key=lambda item: item[0])
+    candidates = [(key, pdfium_direction(glyphs) if whole else "") for _, key, glyphs, whole in ordered]
+    chosen = [c for c in candidates if c[1] == "R"] or [c for c in candidates if c[1] == "L"]
+    if not chosen and candidates:
+        chosen = [(candidates[0][0], "R" if pdfium_reads_right_to_left(logical) else "L")]
+    if not chosen:
+        return None, ""
+    key, direction = chosen[0]
+    text = pdfium_line_text(logical)
+    return key, text[::-1] if direction == "R" else text
 
 
 def begin_word(target, reads_as: str) -> None:

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_text_object, begin_word, end_actual_text, pdfium_direction, pdfium_line_text, pdfium_reads_right_to_left
+from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -272,33 +272,17 @@ def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
 
 def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: str, y: float, size: float) -> None:
     """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
-    for it, and give PDFium the whole line through one text object (see pdftags).
-
-    The carrier is the first right-to-left object PDFium reads (leftmost; else the first
-    left-to-right one) whose own glyphs have one direction: PDFium gives the text of a
-    right-to-left object reversed, and measured on these pages, it also turned around objects
-    of neutral glyphs (a full stop, a ligature's private-use code) and a Latin word in the
-    Arabic font standing among right-to-left words, though not the same objects on a page of
-    their own, so those carry the line only when nothing else can."""
+    for it, and give PDFium the whole line through one text object (pdftags.line_carrier)."""
     objects = []
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         pen = x
         for chunk_index, chunk in enumerate(chunks):
             if chunk.word is not None:
-                direction = pdfium_direction(str(chunk.glyphs)) if chunk.one_object else ""
-                objects.append((_origin(pen, chunk.glyphs, size), (run_index, chunk_index), direction))
+                data = getattr(chunk.glyphs, "__shapeData__", None)
+                origin = pen + (data[0].x_offset * size / 1000 if data else 0.0)  # ReportLab writes it before the glyph
+                objects.append((origin, (run_index, chunk_index), str(chunk.glyphs), chunk.one_object))
             pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
-    objects.sort()
-    chosen = [(key, d) for _, key, d in objects if d == "R"] or [(key, d) for _, key, d in objects if d == "L"]
-    if not chosen and objects:
-        # No word of one direction drawn as one object (a line of one word with raised marks
-        # or ligatures): its leftmost object, which PDFium was seen to read right to left
-        # whenever it stood in a right-to-left line.
-        chosen = [(objects[0][1], "R" if pdfium_reads_right_to_left(logical) else "L")]
-    carrier, direction = chosen[0] if chosen else (None, "")
-    line_text = pdfium_line_text(logical)
-    if direction == "R":
-        line_text = line_text[::-1]
+    carrier, line_text = line_carrier(objects, logical)
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
         text.setFont(font, size)
@@ -313,12 +297,6 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: 
                     end_actual_text(text)
                 end_actual_text(text)
         canvas.drawText(text)
-
-
-def _origin(x: float, glyphs: str, size: float) -> float:
-    """Where PDFium places a text object: its first glyph, after the offset ReportLab writes before it."""
-    data = getattr(glyphs, "__shapeData__", None)
-    return x + (data[0].x_offset * size / 1000 if data else 0.0)
 
 
 class BidiParagraph(Flowable):
