@@ -1,4 +1,5 @@
-"""Draw support: the PDF's text layer and structure (tagged PDF), checked against ReportLab 5.1.0.
+"""Draw support: the PDF's text layer and structure (tagged PDF), checked against ReportLab 5.1.0,
+PDFium 159.0.8149.0 (pypdfium2 5.15.2) and Poppler 22.12 (pdftotext, pdfinfo).
 
 Why this module exists: open-source ReportLab writes neither a structure tree nor
 /ActualText. Its shaped text maps conjuncts, reordered vowel signs and joined forms to
@@ -8,8 +9,9 @@ says. One mechanism serves both needs, marked content:
 
 - every block's drawing is a marked-content sequence `/P <</MCID n>> BDC ... EMC` that a
   structure element (H1, H2, P, L/LI/LBody, Figure with /Alt, Div with /Lang) points to;
-- shaped or reordered text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`,
-  the logical text as UTF-16BE with a byte-order mark, so extraction returns that;
+- shaped text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`, the logical text
+  as UTF-16BE with a byte-order mark, so extraction returns that; right-to-left lines are
+  marked word by word for Poppler and line by line for PDFium (see "right-to-left lines");
 - everything drawn outside a block (rules, tints, table backgrounds, crop and cut marks)
   is `/Artifact`;
 - the catalog gets /StructTreeRoot, /MarkInfo <</Marked true>> and DisplayDocTitle; each
@@ -21,14 +23,17 @@ on a `TaggedCanvas`, which builds the tree while the flowables draw and writes i
 ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers them):
 `Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
 start), `Canvas._doc` (PDFDocument: Reference() registers the structure objects, Pages holds
-the page dictionaries) and `PDFPage.__NoDefault__` (the keys a page dictionary writes;
-ReportLab's list lacks /StructParents). Everything else is public: `addLiteral`,
-`setCatalogEntry`, `setViewerPreference`, `reportlab.pdfbase.pdfdoc` objects.
+the page dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes;
+ReportLab's list lacks /StructParents) and `PDFTextObject._code` (marked content between the
+show operators of one text block, so that cutting a line into words moves no glyph).
+Everything else is public: `addLiteral`, `setCatalogEntry`, `setViewerPreference`,
+`reportlab.pdfbase.pdfdoc` objects.
 """
 
 from __future__ import annotations
 
 import types
+import unicodedata
 from dataclasses import dataclass, field
 
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFPage, PDFString
@@ -85,13 +90,148 @@ def utf16_hex(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
+def _emit(target, operator: str) -> None:
+    """Write an operator to a canvas, or inside a text block (marked content may stand between
+    a text block's show operators, which keeps the glyphs exactly where one string put them)."""
+    if isinstance(target, Canvas):
+        target.addLiteral(operator)
+    else:
+        target._code.append(operator)  # PDFTextObject: its operators so far
+
+
 def begin_actual_text(canvas: Canvas, text: str) -> None:
-    """What the glyphs drawn until end_actual_text say, in logical order (right-to-left lines)."""
-    canvas.addLiteral(f"/Span <</ActualText {utf16_hex(text)}>> BDC")
+    """What the glyphs drawn until end_actual_text say (shaped text)."""
+    _emit(canvas, f"/Span <</ActualText {utf16_hex(text)}>> BDC")
 
 
-def end_actual_text(canvas: Canvas) -> None:
-    canvas.addLiteral("EMC")
+def end_actual_text(canvas) -> None:
+    _emit(canvas, "EMC")
+
+
+# --- right-to-left lines: one text for Poppler, one for PDFium --------------------------------
+#
+# Both engines take a line's characters in drawing position order (left to right) and turn it
+# back into logical order with their own bidi heuristics, and the two heuristics disagree:
+#
+# - Poppler (TextOutputDev) places an /ActualText's characters over its glyphs from left to
+#   right and reverses each right-to-left section of the line (letters, spaces, marks) as a
+#   whole, keeping left-to-right sections (Latin, digits) as they are. Given each
+#   right-to-left word reversed (its visual order), every word comes back. It honours
+#   /ActualText only on /Span marked content with an inline property list.
+# - PDFium (cpdf_textpage.cpp, CloseTempLine) cuts the line into segments at every change of
+#   bidi class (right-to-left letters, left-to-right letters, weak characters such as digits,
+#   vowel marks, ZWNJ, '-' and '/', neutrals) and, when the line has more right-to-left
+#   segments than left-to-right ones, emits the segments in reverse order, mirroring brackets.
+#   Measured with the pinned build (the published source of November 2025 reverses the
+#   letters inside right-to-left segments; this build does not for /ActualText): characters
+#   from /ActualText keep their order inside a segment, a tie reads left to right, and a text
+#   object PDFium takes as right to left gives its /ActualText reversed. So "I-200" in an
+#   Arabic line came back as "-200I", "قاضٍ" as "ٍقاض", and a one-run line in reverse word
+#   order. PDFium honours /ActualText on any marked content, the innermost property list
+#   winning.
+#
+# So each word is drawn inside `/Span <</ActualText (word as Poppler needs it)>> BDC`, and
+# inside that an inner `/LineText <<...>> BDC`, which Poppler ignores (not a /Span). One text
+# object of the line carries in its inner property list the whole line, arranged so that
+# PDFium's reordering gives the logical text back (pdfium_line_text); the inner list of every
+# other object is empty, so PDFium takes nothing from them. Which object carries it, and
+# whether PDFium will reverse it, is decided by line_carrier. tests/test_textlayer.py checks
+# both engines in every right-to-left language, word by word and paragraph by paragraph, and
+# this model against the pinned PDFium (test_pdfium_reads_back_the_line_text_built_for_it).
+
+MIRRORED = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "<": ">", ">": "<", "«": "»", "»": "«"}
+_WEAK = {"AN", "EN", "NSM", "CS", "ES", "ET", "BN"}
+
+
+def _pdfium_class(ch: str) -> str:
+    """PDFium's four classes (CFX_BidiChar): L, R, W (weak, kept left to right) or N."""
+    bidi = unicodedata.bidirectional(ch)
+    if bidi == "L":
+        return "L"
+    if bidi in ("R", "AL"):
+        return "R"
+    return "W" if bidi in _WEAK else "N"
+
+
+def _pdfium_segments(text: str) -> list[tuple[str, str]]:
+    segments: list[tuple[str, str]] = []
+    for ch in text:
+        kind = _pdfium_class(ch)
+        if segments and segments[-1][0] == kind:
+            segments[-1] = (kind, segments[-1][1] + ch)
+        else:
+            segments.append((kind, ch))
+    return segments
+
+
+def pdfium_reads_right_to_left(text: str) -> bool:
+    """Whether PDFium takes a line as right to left: more right-to-left segments than
+    left-to-right ones (measured: a tie reads left to right)."""
+    kinds = [kind for kind, _ in _pdfium_segments(text)]
+    return kinds.count("R") > kinds.count("L")
+
+
+def pdfium_direction(glyphs: str) -> str:
+    """"R" or "L" when PDFium surely reads a text object's glyphs (their Unicode) in that
+    direction: strong letters of one direction only. "" otherwise: measured, PDFium turned a
+    full stop or a ligature (a private-use code, which Unicode calls L) around when it stood
+    among right-to-left words, and not when alone, so such objects never carry the line."""
+    if any(unicodedata.category(ch) == "Co" for ch in glyphs):
+        return ""
+    kinds = {kind for kind, _ in _pdfium_segments(glyphs)} & {"L", "R"}
+    return kinds.pop() if len(kinds) == 1 else ""
+
+
+def pdfium_line_text(logical: str) -> str:
+    """The string PDFium turns into `logical` when a line's text is read from one /ActualText.
+
+    PDFium walks the segments (in reverse when the line reads right to left), mirroring the
+    brackets of those it treats as right to left; this builds the segments it must find so
+    that the walk yields `logical`: the same classes, so the same direction and the same walk."""
+    rtl = pdfium_reads_right_to_left(logical)
+    current = "R" if rtl else "L"
+    parts = []
+    for kind, text in _pdfium_segments(logical):
+        if kind == "R" or (kind == "N" and current == "R"):
+            current = "R"
+            text = "".join(MIRRORED.get(ch, ch) for ch in text)
+        elif kind != "W":
+            current = "L"
+        parts.append(text)
+    return "".join(reversed(parts) if rtl else parts)
+
+
+def line_carrier(objects: list[tuple[float, object, str, bool]], logical: str) -> tuple[object, str]:
+    """Which text object of a right-to-left line gives PDFium the line, and what it says.
+
+    `objects`: (where PDFium places it, key, the Unicode of its glyphs, drawn as one text
+    object) for every word's object. The carrier is the first right-to-left object PDFium
+    reads (leftmost; else the first left-to-right one) whose own glyphs have one direction:
+    PDFium gives the text of a right-to-left object reversed, and, measured on these pages, it
+    also turned around objects of neutral glyphs (a full stop, a ligature's private-use code)
+    and a Latin word in the Arabic font standing among right-to-left words, though not the
+    same objects on a page of their own, so those carry the line only when nothing else can
+    (then the leftmost, taken as the line's direction). Returns (key or None, text to write)."""
+    ordered = sorted(objects, key=lambda item: item[0])
+    candidates = [(key, pdfium_direction(glyphs) if whole else "") for _, key, glyphs, whole in ordered]
+    chosen = [c for c in candidates if c[1] == "R"] or [c for c in candidates if c[1] == "L"]
+    if not chosen and candidates:
+        chosen = [(candidates[0][0], "R" if pdfium_reads_right_to_left(logical) else "L")]
+    if not chosen:
+        return None, ""
+    key, direction = chosen[0]
+    text = pdfium_line_text(logical)
+    return key, text[::-1] if direction == "R" else text
+
+
+def begin_word(target, reads_as: str) -> None:
+    """A word of a right-to-left line: what Poppler extracts for its glyphs."""
+    _emit(target, f"/Span <</ActualText {utf16_hex(reads_as)}>> BDC")
+
+
+def begin_text_object(target, line_text: str = "") -> None:
+    """One text object of such a word: the whole line for PDFium, or nothing."""
+    _emit(target, f"/LineText <</ActualText {utf16_hex(line_text)}>> BDC" if line_text else "/LineText <<>> BDC")
 
 
 # --- building the tree while drawing ------------------------------------------------------------

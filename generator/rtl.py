@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import uharfbuzz
@@ -23,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_actual_text, end_actual_text
+from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -162,31 +163,140 @@ def _close_brackets(text: str, first: int, last: int) -> tuple[int, int]:
 
 def line_runs(words: list[list[Piece]], rtl_base: bool) -> list[tuple[str, bool, int]]:
     """A line's words -> runs (text, bold, level) in logical order."""
+    return paragraph_runs([words], rtl_base)[0]
+
+
+def paragraph_runs(lines: list[list[list[Piece]]], rtl_base: bool) -> list[list[tuple[str, bool, int]]]:
+    """A paragraph's lines -> each line's runs (text, bold, level) in logical order.
+
+    Levels are resolved over the whole paragraph, as the bidi algorithm asks, and then cut to
+    the lines: a comma between two parts of an address broken over two lines ("500 Main
+    Street, / Hartford") stays inside its left-to-right stretch instead of taking the
+    paragraph's direction at the line end."""
     chars: list[tuple[str, bool]] = []
-    for index, word in enumerate(words):
-        if index:
+    line_of: list[int] = []  # the line of each character (-1: the space between two lines)
+    for number, line_words in enumerate(lines):
+        if number:
             chars.append((" ", False))
-        chars.extend((ch, bold) for text, bold in word for ch in text)
+            line_of.append(-1)
+        for index, word in enumerate(line_words):
+            if index:
+                chars.append((" ", False))
+                line_of.append(number)
+            for text, bold in word:
+                chars.extend((ch, bold) for ch in text)
+                line_of.extend(number for _ in text)
     text = "".join(ch for ch, _ in chars)
     starts, ends = set(), set()
     for first, last in _ltr_spans(text) if rtl_base else []:
         starts.add(first)
         ends.add(last)
-    marked: list[tuple[str, bool]] = []
-    for position, item in enumerate(chars):
-        marked += [(LRE, False)] if position in starts else []
-        marked.append(item)
-        marked += [(PDF, False)] if position in ends else []
-    levels = bidi_levels("".join(ch for ch, _ in marked), rtl_base)
-    runs: list[tuple[str, bool, int]] = []
-    for (ch, bold), level in zip(marked, levels):
-        if ch in (LRE, PDF):
+    marked: list[tuple[str, bool, int]] = []  # (char, bold, line or -1 for embedding marks)
+    for position, (ch, bold) in enumerate(chars):
+        marked += [(LRE, False, -1)] if position in starts else []
+        marked.append((ch, bold, line_of[position]))
+        marked += [(PDF, False, -1)] if position in ends else []
+    levels = bidi_levels("".join(ch for ch, _, _ in marked), rtl_base)
+    result: list[list[tuple[str, bool, int]]] = [[] for _ in lines]
+    for (ch, bold, number), level in zip(marked, levels):
+        if number < 0:
             continue
+        runs = result[number]
         if runs and runs[-1][1] == bold and runs[-1][2] == level:
             runs[-1] = (runs[-1][0] + ch, bold, level)
         else:
             runs.append((ch, bold, level))
-    return runs
+    return result
+
+
+@dataclass
+class Chunk:
+    """Consecutive glyphs of a run drawn with one show operator: a word (its index in the run,
+    and `reads_as`, what Poppler should extract for it) or spaces (`word` None)."""
+
+    glyphs: str
+    word: int | None
+    reads_as: str
+    advance: float
+    one_object: bool = True  # ReportLab draws it as one text object (no mark raised or lowered)
+
+
+def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
+    """A run as shaped -> its chunks from left to right, cut where a word starts or ends.
+
+    A shaped run's glyphs are in visual order and each names the character it starts (its
+    cluster). Drawn one after the other in one text block, the chunks put every glyph exactly
+    where the whole run put it."""
+    if not isinstance(shaped, ShapedStr):  # left to right and unshaped
+        chunks, word = [], 0
+        for match in re.finditer(r"[^ ]+| +", shaped):
+            part = match.group()
+            spaces = part.startswith(" ")
+            chunks.append(Chunk(part, None if spaces else word, part, 0.0))
+            word += 0 if spaces else 1
+        return chunks
+    word_of, word = [], 0
+    for index, ch in enumerate(text):
+        if ch == " " and index and text[index - 1] != " ":
+            word += 1
+        word_of.append(None if ch == " " else word)
+    words = text.split()
+    data = shaped.__shapeData__
+    chunks, first = [], 0
+    for index in range(1, len(data) + 1):
+        if index == len(data) or word_of[data[index].cluster] != word_of[data[first].cluster]:
+            owner = word_of[data[first].cluster]
+            reads_as = "" if owner is None else (words[owner][::-1] if rtl else words[owner])
+            chunks.append(Chunk(_unraised_first(shaped[first:index]), owner, reads_as,
+                                sum(d.x_advance for d in data[first:index]) * size / 1000,
+                                len({d.y_offset for d in data[first:index]}) == 1))
+            first = index
+    return chunks
+
+
+def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
+    """The same glyphs at the same places, with no raised or lowered glyph first.
+
+    ReportLab 5.1 fails on a string whose first glyph has a vertical offset (its setRise looks
+    at the operators of a string it has not written yet). A word cut from a line can start
+    with a mark (no advance) over its last letter; the mark moves after the next glyph, its
+    horizontal offset taking back that glyph's advance, so it lands where it was."""
+    data, chars = list(glyphs.__shapeData__), str(glyphs)
+    first = next((i for i, d in enumerate(data) if not d.y_offset), 0)
+    if not first or any(d.x_advance for d in data[:first]):
+        return glyphs
+    base = data[first]
+    marks = [d._replace(x_offset=d.x_offset - base.x_advance) for d in data[:first]]
+    return ShapedStr(chars[first] + chars[:first] + chars[first + 1:], shapeData=[base] + marks + data[first + 1:])
+
+
+def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: str, y: float, size: float) -> None:
+    """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
+    for it, and give PDFium the whole line through one text object (pdftags.line_carrier)."""
+    objects = []
+    for run_index, (x, font, shaped, chunks) in enumerate(runs):
+        pen = x
+        for chunk_index, chunk in enumerate(chunks):
+            if chunk.word is not None:
+                data = getattr(chunk.glyphs, "__shapeData__", None)
+                origin = pen + (data[0].x_offset * size / 1000 if data else 0.0)  # ReportLab writes it before the glyph
+                objects.append((origin, (run_index, chunk_index), str(chunk.glyphs), chunk.one_object))
+            pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
+    carrier, line_text = line_carrier(objects, logical)
+    for run_index, (x, font, shaped, chunks) in enumerate(runs):
+        text = canvas.beginText(x, y)
+        text.setFont(font, size)
+        for chunk_index, chunk in enumerate(chunks):
+            if chunk.word is not None:
+                begin_word(text, chunk.reads_as)
+                if carrier is not None:
+                    begin_text_object(text, line_text if (run_index, chunk_index) == carrier else "")
+            text.textOut(chunk.glyphs)
+            if chunk.word is not None:
+                if carrier is not None:
+                    end_actual_text(text)
+                end_actual_text(text)
+        canvas.drawText(text)
 
 
 class BidiParagraph(Flowable):
@@ -253,7 +363,7 @@ class BidiParagraph(Flowable):
         left = style.leftIndent
         y = self.height - self._baseline_offset()
         for number, line in enumerate(self.lines):
-            runs = self._visual_runs(line)
+            runs = self._visual_runs(number)
             placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
             line_width = sum(width for (_, width), _ in placed)
             if style.alignment == TA_LEFT:
@@ -262,26 +372,30 @@ class BidiParagraph(Flowable):
                 x = left + (right - left - line_width) / 2
             else:
                 x = right - line_width
+            line_runs_drawn = []
             for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
-                # Glyphs are shaped (joined forms and ligatures say nothing of their letters),
-                # so each run carries its text. PDFium and Poppler read text in drawing order
-                # and turn right-to-left runs around themselves (measured: given the logical
-                # text, both reversed it), so a right-to-left run's text is given reversed.
-                begin_actual_text(canvas, text[::-1] if level % 2 else text)
-                canvas.setFont(self._font(bold), style.fontSize)
-                canvas.drawString(x, y, shaped)
-                end_actual_text(canvas)
+                line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize)))
                 x += width
+            logical = "".join(text for text, _, _ in self._line_runs()[number])
             if number == 0 and self.bullet:
-                canvas.setFont(style.fontName, style.fontSize)
-                canvas.drawRightString(self.width, y, self.bullet)
+                bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
+                line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
+                logical = f"{self.bullet} {logical}"
+            draw_line(canvas, line_runs_drawn, logical, y, style.fontSize)
             y -= style.leading
         canvas.restoreState()
 
-    def _visual_runs(self, line: list[list[Piece]]) -> list[tuple[str, bool, int]]:
-        runs = line_runs(line, rtl_base=self.rtl_base)
+    def _line_runs(self) -> list[list[tuple[str, bool, int]]]:
+        """Every line's runs, resolved once per line breaking (a batch draws a paragraph for
+        every school)."""
+        if getattr(self, "_runs_for", None) is not self.lines:
+            self._runs, self._runs_for = paragraph_runs(self.lines, self.rtl_base), self.lines
+        return self._runs
+
+    def _visual_runs(self, number: int) -> list[tuple[str, bool, int]]:
+        runs = self._line_runs()[number]
         return [runs[i] for i in visual_order([level for _, _, level in runs])]
 
     def visual_words(self) -> list[list[str]]:
         """The words of each line from left to right as drawn (for tests and checks)."""
-        return [[text for text, _, _ in self._visual_runs(line)] for line in self.lines]
+        return [[text for text, _, _ in self._visual_runs(number)] for number in range(len(self.lines))]
