@@ -203,6 +203,7 @@ def test_the_hash_follows_the_template_it_is_never_written_down(tmp_path):
     changed = source.replace("input.addEventListener", "/* reviewed change */ input.addEventListener")
     env = jinja2.Environment(loader=jinja2.DictLoader({"page": changed}), autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(catalog._environment().filters)
+    env.globals.update(catalog._environment().globals)
     context = {"district": "D", "as_of": "2026-11-28", "groups": catalog.language_groups([one_document()]), "count": 1, "web": {}}
     html = csp.render_protected(env.get_template("page"), context)
     [script] = inline(html, "script")
