@@ -359,3 +359,21 @@ def test_the_real_catalog_runs_its_own_script_without_a_violation(browser, built
         assert page.eval_on_selector_all("section.language:not(.hidden)", "els => els.length") == 1
     finally:
         page.close()
+
+
+def test_hostile_names_in_the_parent_view_stay_text_and_choosing_still_works(browser, hostile_catalog):
+    page = open_page(browser, hostile_catalog / "index.html")
+    try:
+        page.click("#to-parent")
+        page.click("#parent-view button.choice[data-lang='es']")
+        for _ in range(50):  # polled from outside, as above
+            if page.is_visible("#chosen"):
+                break
+            page.wait_for_timeout(50)
+        assert page.evaluate("window.__pwned") is None
+        assert "<script>window.__pwned='endonym'</script>" in page.inner_text("#chosen")
+        assert page.eval_on_selector_all("#chosen *", "els => els.map(e => e.tagName)") == ["STRONG", "SPAN", "SPAN", "BUTTON"]
+        assert page.eval_on_selector_all("section.language:not(.hidden)", "els => els.map(e => e.dataset.lang)") == ["es"]
+        assert page.evaluate("window.__violations") == []
+    finally:
+        page.close()
