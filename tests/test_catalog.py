@@ -1,9 +1,16 @@
 """The catalog staff browse: output/index.html in a real headless Chromium (Debian's),
-driven by Playwright. It opens from the file system, with no server and no internet."""
+driven by Playwright. It opens from the file system, with no server and no internet.
+Its parent view (every language as a large button) is checked for touch, keyboard,
+narrow and wide screens, fonts and axe-core's A/AA rules; languages come from the data."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 import shutil
+import subprocess
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -11,6 +18,7 @@ import pytest
 
 from conftest import run_cli
 from generator import catalog
+from test_web import Visit, axe_audit
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -93,14 +101,6 @@ def test_every_thumbnail_loads(page):
 # --- the parent view ---------------------------------------------------------------------------
 # A button in the staff view shows every language as a large button (own name, English name);
 # the parent touches theirs and the staff view returns showing that language, handout first.
-
-import base64  # noqa: E402
-import io  # noqa: E402
-import re  # noqa: E402
-import subprocess  # noqa: E402
-import unicodedata  # noqa: E402
-
-from test_web import Visit, axe_audit  # noqa: E402
 
 MIXED_LANGS = ["en", "ar", "my", "es"]  # left-to-right and right-to-left; a shipped font and a system one
 MIXED_LAYOUTS = ["card", "half-sheet", "handout"]  # the card sorts before the handout by path
