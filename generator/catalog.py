@@ -11,9 +11,10 @@ strict Content-Security-Policy (generator/csp.py): only its own script runs.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import base64
+import hashlib
+from functools import lru_cache
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
@@ -32,6 +33,7 @@ STATUS_TEXT = {"source": "Original English", "draft": "Draft translation (not ye
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals["endonym_fonts"] = ""  # code-made @font-face rules; see endonym_fonts()
+    env.globals["stamp"] = catalog_stamp()
     env.filters["status_text"] = lambda d: (
         f"Reviewed by {d['reviewed_by']} on {d['reviewed_on']}" if d["translation_status"] == "reviewed" else STATUS_TEXT.get(d["translation_status"], d["translation_status"])
     )
@@ -88,6 +90,26 @@ def _font_subsets(project, script: str, text: str) -> dict[str, bytes]:
     if key not in _SUBSETS:
         _SUBSETS[key] = font_subsets(project, script, text, weights=("400",))
     return _SUBSETS[key]
+
+
+@lru_cache(maxsize=1)
+def catalog_stamp() -> str:
+    """What the catalog is made by (this module, its template, its policy): written into the
+    page, so that a page older code wrote is replaced even by a run where no document changed."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), TEMPLATE_DIR / "catalog.html.j2", Path(__file__).with_name("csp.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def catalog_current(path: Path) -> bool:
+    """The catalog exists and was written by this code."""
+    try:
+        with path.open("rb") as page:
+            head = page.read(4096)
+    except OSError:
+        return False
+    return f'<meta name="generator" content="Family Rights Handouts catalog {catalog_stamp()}">'.encode() in head
 
 
 def catalog_date(project) -> str:

@@ -413,3 +413,18 @@ def test_a_hostile_language_name_never_reaches_the_style_or_the_script(project):
     assert "Tigrinya</button>" not in html and "Tigrinya&lt;/button&gt;&lt;b&gt;</span></button>" in html
     policy = re.search(r'Content-Security-Policy" content="([^"]*)"', html).group(1)
     assert "font-src data:" in policy and csp.source_hash(style).strip("'") in policy
+
+
+def test_a_catalog_older_code_wrote_is_replaced_even_when_no_document_changed(tmp_path):
+    out = tmp_path / "out"
+    args = ("build", "--lang", "es", "--layout", "half-sheet", "--paper", "letter", "--out", str(out))
+    assert run_cli(*args).returncode == 0
+    page = out / "index.html"
+    current = page.read_text(encoding="utf-8")
+    assert catalog.catalog_current(page) and 'id="parent-view"' in current
+    page.write_text(current.replace(catalog.catalog_stamp(), "0" * 16), encoding="utf-8")  # as an older version left it
+    assert run_cli(*args).returncode == 0
+    assert page.read_text(encoding="utf-8") == current
+    written = page.stat().st_mtime_ns
+    assert run_cli(*args).returncode == 0  # nothing changed: nothing written
+    assert page.stat().st_mtime_ns == written
