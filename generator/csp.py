@@ -51,8 +51,10 @@ def source_hash(text: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
-def content_security_policy(scripts: Iterable[str], styles: Iterable[str], images: Iterable[str] = DEFAULT_IMAGES) -> str:
-    """The policy for a page whose only active content is these inline scripts and styles."""
+def content_security_policy(scripts: Iterable[str], styles: Iterable[str], images: Iterable[str] = DEFAULT_IMAGES,
+                            fonts: Iterable[str] = ()) -> str:
+    """The policy for a page whose only active content is these inline scripts and styles.
+    `fonts`: where its style sheet may take fonts from (none unless asked)."""
     script_sources = " ".join(sorted({source_hash(s) for s in scripts})) or "'none'"
     style_sources = " ".join(sorted({source_hash(s) for s in styles})) or "'none'"
     return "; ".join([
@@ -60,6 +62,7 @@ def content_security_policy(scripts: Iterable[str], styles: Iterable[str], image
         f"script-src {script_sources}",
         f"style-src {style_sources}",
         f"img-src {' '.join(images)}",
+        *([f"font-src {' '.join(fonts)}"] if fonts else []),
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'none'",
@@ -71,19 +74,20 @@ def content_security_policy(scripts: Iterable[str], styles: Iterable[str], image
 
 def trusted_blocks(template: jinja2.Template, prefix: str) -> list[str]:
     """The text of the template's blocks named prefix*, rendered with no data: they are
-    part of the reviewed template, and a block that reaches for data fails here."""
+    part of the reviewed template, and a block that reaches for data fails here. (They
+    see the environment's globals: code-made text only, such as the catalog's font faces.)"""
     context = template.new_context({})
     return ["".join(render(context)) for name, render in sorted(template.blocks.items()) if name.startswith(prefix)]
 
 
 def render_protected(template: jinja2.Template, context: dict, images: Iterable[str] = DEFAULT_IMAGES,
-                     refresh: str | None = None) -> str:
+                     fonts: Iterable[str] = (), refresh: str | None = None) -> str:
     """The page, rendered from data, carrying the policy that allows its own scripts and
     styles only; UnsafePage if the result would need anything else. `refresh`: the one
     `<meta http-equiv="refresh">` content a redirect page may carry (the template puts it
     in the context as `refresh`)."""
     scripts, styles = trusted_blocks(template, "script"), trusted_blocks(template, "style")
-    policy = content_security_policy(scripts, styles, images)
+    policy = content_security_policy(scripts, styles, images, fonts)
     html = template.render(dict(context, content_security_policy=policy, **({"refresh": refresh} if refresh else {})))
     check_page(html, policy, scripts, styles, refresh)
     return html

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .blocktree import LayoutProblem
+from .catalog import catalog_current
 from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
 from .fonts import FontsNotPrepared, font_files_for
@@ -372,7 +373,8 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                     remove_output(options.out, path, thumbnail_path(path))
                     outcome.removed.append(path)
                     del entries[path]
-            if entries != old or not (options.out / "index.html").exists():  # a no-change run writes nothing
+            # A no-change run writes nothing (but replaces a catalog older code wrote).
+            if entries != old or not catalog_current(options.out / "index.html"):
                 write_manifest(options.out, list(entries.values()))
                 write_catalog(options.out, list(entries.values()), project)
     except OutputBusy as exc:

@@ -275,12 +275,20 @@ def web_font(project: Project, language: Language, text: str) -> dict | None:
     its pages show, or None for scripts phones have fonts for."""
     if language.script not in WEB_FONT_SCRIPTS:
         return None
+    return {"family": f"Handout {language.script}", "faces": font_subsets(project, language.script, text)}
+
+
+def font_subsets(project: Project, script: str, text: str, weights: tuple[str, ...] = ("400", "700")) -> dict[str, bytes]:
+    """WOFF2 subsets of the script's prepared fonts (regular "400", bold "700", those asked)
+    holding the glyphs `text` needs, with every layout feature so that shaping still works."""
     from fontTools import subset
 
     from .fonts import font_files_for
 
     faces = {}
-    for weight, path in zip(("400", "700"), font_files_for(project.fonts, language.script)):
+    for weight, path in zip(("400", "700"), font_files_for(project.fonts, script)):
+        if weight not in weights:
+            continue
         options = subset.Options()
         options.flavor = "woff2"
         options.layout_features = ["*"]  # shaping (Myanmar medials and reordering) needs them all
@@ -294,7 +302,7 @@ def web_font(project: Project, language: Language, text: str) -> dict | None:
         buffer = io.BytesIO()
         subset.save_font(font, buffer, options)
         faces[weight] = buffer.getvalue()
-    return {"family": f"Handout {language.script}", "faces": faces}
+    return faces
 
 
 # --- HTML ------------------------------------------------------------------------------------

@@ -203,6 +203,7 @@ def test_the_hash_follows_the_template_it_is_never_written_down(tmp_path):
     changed = source.replace("input.addEventListener", "/* reviewed change */ input.addEventListener")
     env = jinja2.Environment(loader=jinja2.DictLoader({"page": changed}), autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(catalog._environment().filters)
+    env.globals.update(catalog._environment().globals)
     context = {"district": "D", "as_of": "2026-11-28", "groups": catalog.language_groups([one_document()]), "count": 1, "web": {}}
     html = csp.render_protected(env.get_template("page"), context)
     [script] = inline(html, "script")
@@ -356,5 +357,23 @@ def test_the_real_catalog_runs_its_own_script_without_a_violation(browser, built
         assert not [m for m in page.messages if "Content Security Policy" in m or m.startswith("pageerror")], page.messages
         page.fill("#filter", "Dari")
         assert page.eval_on_selector_all("section.language:not(.hidden)", "els => els.length") == 1
+    finally:
+        page.close()
+
+
+def test_hostile_names_in_the_parent_view_stay_text_and_choosing_still_works(browser, hostile_catalog):
+    page = open_page(browser, hostile_catalog / "index.html")
+    try:
+        page.click("#to-parent")
+        page.click("#parent-view button.choice[data-lang='es']")
+        for _ in range(50):  # polled from outside, as above
+            if page.is_visible("#chosen"):
+                break
+            page.wait_for_timeout(50)
+        assert page.evaluate("window.__pwned") is None
+        assert "<script>window.__pwned='endonym'</script>" in page.inner_text("#chosen")
+        assert page.eval_on_selector_all("#chosen *", "els => els.map(e => e.tagName)") == ["STRONG", "SPAN", "SPAN", "BUTTON"]
+        assert page.eval_on_selector_all("section.language:not(.hidden)", "els => els.map(e => e.dataset.lang)") == ["es"]
+        assert page.evaluate("window.__violations") == []
     finally:
         page.close()

@@ -87,17 +87,23 @@ class Visit:
 
 # --- axe-core --------------------------------------------------------------------------------
 
+def axe_audit(page) -> tuple[list[str], int]:
+    """The WCAG 2.0/2.1 A and AA violations axe-core finds on the page as it is now, and how
+    many rules passed. The page must be opened with bypass_csp=True: its own policy rightly
+    refuses the injected axe script (the policy is tested on its own)."""
+    assert AXE.is_file(), "axe-core is not installed: run `make axe` (npm ci)"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
+    return problems, len(result["passes"])
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_axe_finds_no_wcag_a_or_aa_violation(browser, web, name):
-    assert AXE.is_file(), "axe-core is not installed: run `make axe` (npm ci)"
-    # The pages' Content-Security-Policy rightly refuses the injected axe script; this
-    # context bypasses it for the audit only (the policy is tested below).
     with Visit(browser, page_path(web, name).as_uri(), bypass_csp=True) as page:
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
-    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
+        problems, passes = axe_audit(page)
     assert problems == [], "\n".join(problems)
-    assert len(result["passes"]) >= 15  # axe really ran its rules on this page
+    assert passes >= 15  # axe really ran its rules on this page
 
 
 # --- structure -------------------------------------------------------------------------------
