@@ -30,7 +30,7 @@ from .plan import Job, select
 from .render import Rendered, render_job
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, load_project
-from .verify import decode_qr_codes, pdf_facts, pdf_thumbnail, verify_facts
+from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,17 +227,23 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
         for code, text in result.texts.items():
             for loc, message in glyph_problems(project, project.languages[code], text):
                 return JobResult(job, error=f"{loc}: {message}")
-        verified, faults = verify_document(job, result, layout.pages, decoded)
-        if faults:
-            return JobResult(job, error="; ".join(faults))
-        return JobResult(job, result.pdf, pdf_thumbnail(result.pdf), manifest_entry(project, job, result, verified))
+        document = open_pdf(result.pdf)  # pdfium reads the bytes once, for the QR check and the thumbnail
+        try:
+            verified, faults = verify_document(job, result, layout.pages, decoded, document)
+            if faults:
+                return JobResult(job, error="; ".join(faults))
+            thumbnail = pdf_thumbnail(result.pdf, document)
+        finally:
+            document.close()
+        return JobResult(job, result.pdf, thumbnail, manifest_entry(project, job, result, verified))
     except (LayoutProblem, TemplateProblem) as exc:
         return JobResult(job, error=str(exc))
     except Exception as exc:  # a bug must not stop the batch; it is reported with the job
         return JobResult(job, error=f"internal error ({type(exc).__name__}: {exc}); please report it")
 
 
-def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str]) -> tuple[Verified | None, list[str]]:
+def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str],
+                    document=None) -> tuple[Verified | None, list[str]]:
     """Read this document back: pages, /Lang, title, fonts. Its QR codes are decoded from a
     150 dpi rendering, unless every code's drawing (its exact operators and position) is
     byte-identical to one already decoded in another document; then that document is named."""
@@ -252,7 +258,7 @@ def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, s
     if result.qr_drawings and None not in sources:
         qr = "identical-to " + sorted(sources)[0]
     else:
-        found = Counter(decode_qr_codes(result.pdf))
+        found = Counter(decode_qr_codes(result.pdf, document=document))
         if found != Counter(result.qr_urls):
             missing, extra = sorted((Counter(result.qr_urls) - found).elements()), sorted((found - Counter(result.qr_urls)).elements())
             return None, [f"QR codes do not decode as expected at 150 dpi (missing: {missing}, unexpected: {extra})"]
