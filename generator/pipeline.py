@@ -21,7 +21,7 @@ from pathlib import Path
 from .blocktree import LayoutProblem
 from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
-from .fonts import FontsNotPrepared, font_files_for
+from .fonts import FontsNotPrepared, font_files_for, large_families
 from .layout import Overflow, lay_out
 from .manifest import ManifestEntry, PrintedCode, Verified
 from .qr import MM, QUIET_ZONE, qr_matrix
@@ -29,7 +29,7 @@ from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_job
 from .template import TemplateProblem
-from .validate import check_glyph_coverage, load_project
+from .validate import check_glyph_coverage, font_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
@@ -209,6 +209,12 @@ def _init_worker(project: Project) -> None:
     _worker.update(project=project, decoded={})
 
 
+def job_families(project: Project, job: Job) -> set[str]:
+    """The font families a job's page uses (its languages', and English's for the frame)."""
+    codes = set(job.languages) | {"en"}
+    return {project.fonts.scripts[project.languages[code].script].family for code in codes}
+
+
 def _run_in_worker(job: Job) -> JobResult:
     import resource
 
@@ -383,6 +389,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
     """Results as they finish; in worker processes when there are several cores and jobs."""
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     bar = progress(len(jobs)) if progress and jobs else None
+    large = large_families(project)
     try:
         if workers == 1:
             decoded: dict[str, str] = {}
@@ -390,11 +397,22 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
                 yield run_job(project, job, decoded)
                 bar and bar.update(1)
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project,)) as pool:
-            futures = [pool.submit(_run_in_worker, job) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()
-                bar and bar.update(1)
+        # Jobs grouped by the large (CJK) font family they need, each group run by workers of
+        # its own: a worker holds one such family instead of all three (120 MB each once
+        # parsed), and new workers start clean instead of carrying the last family's heap.
+        # A document's bytes do not depend on which worker made it or when.
+        groups: dict[tuple[str, ...], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
+        font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
+        for key in sorted(groups):
+            group = groups[key]
+            with ProcessPoolExecutor(max_workers=min(workers, len(group)), initializer=_init_worker,
+                                     initargs=(project,)) as pool:
+                futures = [pool.submit(_run_in_worker, job) for job in group]
+                for future in as_completed(futures):
+                    yield future.result()
+                    bar and bar.update(1)
     finally:
         bar and bar.close()
 

@@ -349,7 +349,7 @@ def check_language_glyphs(languages: dict[str, Language], fonts: FontManifest, p
         check_glyph_coverage(language, texts, paths, problems)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=4)  # a CJK face's set is 7 MB: a worker keeps those of the scripts it is on
 def font_characters(font_path: str) -> frozenset[int]:
     """Every character a prepared font maps. Decoding a CJK font's cmap takes a quarter of
     a second, so the set is kept beside the font, keyed by the font file's sha256. Hashing

@@ -54,7 +54,12 @@ def decode_qr_codes(pdf: bytes, dpi: int = QR_CHECK_DPI, document: pypdfium2.Pdf
         found = []
         for page in document:
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            found.extend(result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode))
+            # Our codes are dark on light and upright: searching for inverted or turned codes
+            # took two thirds of the time. A crisp rendering needs no local thresholds: the
+            # global one takes a third less memory (a 24x36 in poster is 19 megapixels).
+            found.extend(result.text for result in zxingcpp.read_barcodes(
+                image, formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False, try_rotate=False,
+                binarizer=zxingcpp.Binarizer.GlobalHistogram))
         return found
     finally:
         if own:
