@@ -53,17 +53,45 @@ def decode_qr_codes(pdf: bytes, dpi: int = QR_CHECK_DPI, document: pypdfium2.Pdf
     try:
         found = []
         for page in document:
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            # Our codes are dark on light and upright: searching for inverted or turned codes
-            # took two thirds of the time. A crisp rendering needs no local thresholds: the
-            # global one takes a third less memory (a 24x36 in poster is 19 megapixels).
-            found.extend(result.text for result in zxingcpp.read_barcodes(
-                image, formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False, try_rotate=False,
-                binarizer=zxingcpp.Binarizer.GlobalHistogram))
+            found.extend(_page_codes(page, dpi / 72))
         return found
     finally:
         if own:
             document.close()
+
+
+BAND_PIXELS = 8_000_000  # a larger page is read in two overlapping bands (a 24x36 in poster is 19 megapixels)
+BAND_OVERLAP = 0.4  # of the page's height: a code up to this tall lies whole in one band or the other
+
+
+def _page_codes(page, scale: float) -> list[str]:
+    """The QR codes on a page, each counted once. A large page is rendered and read as a top
+    and a bottom band that overlap by 40% of its height, which takes a third less memory than
+    the whole page at once; a code seen in both bands (at the same place) is counted once.
+    A code too tall for the overlap could only be missed, never invented: the check fails."""
+    width, height = page.get_size()
+    if width * height * scale * scale <= BAND_PIXELS:
+        return [text for text, _ in _read(page.render(scale=scale, grayscale=True).to_pil(), 0.0)]
+    band = height * (1 + BAND_OVERLAP) / 2
+    top = _read(page.render(scale=scale, grayscale=True, crop=(0, height - band, 0, 0)).to_pil(), 0.0)
+    offset = (height - band) * scale
+    bottom = _read(page.render(scale=scale, grayscale=True, crop=(0, 0, 0, height - band)).to_pil(), offset)
+    seen = list(top)
+    for text, (x, y) in bottom:
+        if not any(text == t and abs(x - tx) < 4 and abs(y - ty) < 4 for t, (tx, ty) in top):
+            seen.append((text, (x, y)))
+    return [text for text, _ in seen]
+
+
+def _read(image, y_offset: float) -> list[tuple[str, tuple[float, float]]]:
+    """Decoded codes with their centres in page pixels. Our codes are dark on light and
+    upright: searching for inverted or turned codes took two thirds of the time."""
+    codes = []
+    for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False, try_rotate=False):
+        corners = (result.position.top_left, result.position.top_right, result.position.bottom_left, result.position.bottom_right)
+        centre = (sum(c.x for c in corners) / 4, sum(c.y for c in corners) / 4 + y_offset)
+        codes.append((result.text, centre))
+    return codes
 
 
 def verify_facts(facts: dict, *, pages: int, lang: str) -> list[str]:
