@@ -178,11 +178,16 @@ def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str
 _overflow_memos: dict[int, dict] = {}
 
 
+MAX_MEMO = 2_000  # entries (each keeps its blocks alive); emptied when full, which costs only time
+
+
 def overflow_memo(project: Project) -> dict:
     key = id(project)
     if key not in _overflow_memos:
         _overflow_memos[key] = {}
         weakref.finalize(project, _overflow_memos.pop, key, None)
+    if len(_overflow_memos[key]) > MAX_MEMO:
+        _overflow_memos[key].clear()
     return _overflow_memos[key]
 
 

@@ -406,11 +406,16 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
             groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
         font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
         for key in sorted(groups):
-            group = groups[key]
+            # Every school's copy of one page in a row: a worker's cached paragraphs are the
+            # ones its next job prints, so a small cache serves the whole batch.
+            group = sorted(groups[key], key=lambda job: (job.layout, job.paper, job.print.name, job.lang, job.school))
             with ProcessPoolExecutor(max_workers=min(workers, len(group)), initializer=_init_worker,
                                      initargs=(project,)) as pool:
-                futures = [pool.submit(_run_in_worker, job) for job in group]
-                for future in as_completed(futures):
+                # as_completed lets go of each future once yielded; a list of them would keep
+                # every finished document's bytes in memory to the group's end (and the next
+                # group's workers, forked from this process, would start with them).
+                finishing = as_completed([pool.submit(_run_in_worker, job) for job in group])
+                for future in finishing:
                     yield future.result()
                     bar and bar.update(1)
     finally:
