@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -35,7 +36,10 @@ from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manif
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_VERIFIED_AGE = timedelta(days=180)
-WRITE_BATCH = 64  # documents written (and flushed to disk) together: one flush instead of two per document
+# Documents are written (and flushed to disk) together, at most 64 at a time and at least
+# every quarter of a second: one flush instead of two per document, and finished documents
+# still reach the output while a long run goes on.
+WRITE_BATCH, WRITE_INTERVAL = 64, 0.25
 
 
 @dataclass
@@ -334,14 +338,16 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                     log(f"built {result.job.output}")
                 pending.clear()
 
+            pending_since = time.monotonic()
             for result in _run(options, project, todo, progress):
                 outcome.worker_peak_rss_kb = max(outcome.worker_peak_rss_kb, result.peak_rss_kb)
                 if result.error:
                     outcome.failed.append(f"{result.job.label}: {result.error}")
                     continue
                 pending.append(result)
-                if len(pending) >= WRITE_BATCH:
+                if len(pending) >= WRITE_BATCH or time.monotonic() - pending_since >= WRITE_INTERVAL:
                     write_pending()
+                    pending_since = time.monotonic()
             write_pending()
             for job in jobs:  # warnings of this run, for documents built now or up to date
                 if job.output in entries:
