@@ -51,7 +51,14 @@ $(AXE): package.json package-lock.json | tools
 test: $(FONTS) tools $(AXE)
 	$(PY) -m pytest -q
 
-bench: $(FONTS)
+# Typst (`.[bench]`, pinned in requirements.lock) is installed for the benchmark only: the
+# engine the handouts are compared with, never used to render them.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,bench]"
+	touch $@
+
+bench: $(FONTS) $(BENCH_STAMP)
 	$(PY) bench/run.py
 
 clean:

@@ -120,7 +120,7 @@ class BlockContext:
         return TA_LEFT if (align == "start") == start_is_left else TA_RIGHT
 
 
-MAX_CACHED_PARAGRAPHS = 20_000
+MAX_CACHED_PARAGRAPHS = 3_000  # a page's paragraphs in every fit, with room to spare; 20,000 took 500 MB a worker
 _PARAGRAPHS: dict[tuple, Flowable] = {}
 
 

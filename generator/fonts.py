@@ -37,6 +37,17 @@ def font_files_for(manifest: FontManifest, script: str) -> list[Path]:
     return [files["regular"], files["bold"]]
 
 
+LARGE_FAMILY = 8 * 1024 * 1024  # bytes of font files: the CJK families (20 MB a face, 120 MB once parsed)
+
+
+def large_families(project) -> set[str]:
+    """The families a worker should not hold more than one of (pipeline groups jobs by them)."""
+    manifest = project.fonts
+    files = prepared_files(manifest.build_dir)
+    return {family for family in {script.family for script in manifest.scripts.values()}
+            if family in files and sum(path.stat().st_size for path in files[family].values()) >= LARGE_FAMILY}
+
+
 @lru_cache(maxsize=None)
 def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     """Register regular + bold under the family name so that <b> picks the bold face."""

@@ -14,6 +14,7 @@ between pages, other blocks move on whole, and a heading never ends a page.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 
 from reportlab.platypus import Flowable
@@ -161,7 +162,8 @@ def lay_out(project: Project, layout: Layout, language: Language, paper: str, sc
     longer: list[LaidOut] = []
     for index, (fit, styles) in enumerate(layout.fits):
         try:
-            laid_out = lay_out_fit(project, layout, language, paper, fit, styles, school, options, page_languages)
+            laid_out = lay_out_fit(project, layout, language, paper, fit, styles, school, options, page_languages,
+                                   None if layout.continues else overflow_memo(project))
         except Overflow as exc:
             if index == len(layout.fits) - 1:
                 fits = ", ".join(name for name, _ in layout.fits)
@@ -177,24 +179,50 @@ def lay_out(project: Project, layout: Layout, language: Language, paper: str, sc
 
 def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str, fit: str, styles: dict[str, Style],
                 school: School | None = None, options: PrintOptions = PrintOptions(),
-                page_languages: list[Language] | None = None) -> LaidOut:
+                page_languages: list[Language] | None = None, memo: dict | None = None) -> LaidOut:
     tree = parse_document(project, layout, language, paper, fit, school, page_languages)
     # Pages in several languages are framed in English; each <lang> block switches.
     frame_language = language if layout.language_mode == "each" else project.languages["en"]
     ctx = block_context(project, layout, frame_language, styles, options.grayscale, codes_for=language)
     design = project.papers.get(layout.design_paper or paper, project.papers[paper])
     size = (design.width, design.height)
-    pages = [positioned for page in tree.pages for positioned in position_page(page, size, ctx, layout.continues)]
+    # Everything a body's fit depends on besides its own blocks and the room it is given.
+    fit_key = (layout.name, tuple(sorted(ctx.styles.items())), frame_language.code, size) if memo is not None else None
+    pages = [positioned for page in tree.pages for positioned in position_page(page, size, ctx, layout.continues, memo, fit_key)]
     title = tree.title or f"{layout.name} ({language.code})"
     lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
     return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls), list(ctx.qr_sizes),
                    bt.texts_by_language(tree, frame_language.code), lang_tag, list(ctx.qr_destinations))
 
 
-def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, continues: bool = False) -> list[PositionedPage]:
+# --- overflows already found, per project -------------------------------------------------------
+# A layout's looser fits overflow the same way for every school: the school's lines are in the
+# header, and the body (all that overflows) is the same blocks in the same room. Trying a fit
+# still parses the page and measures its header and footer for this very school, so the room is
+# this document's own; only the body's build and measure is skipped when exactly these blocks,
+# styles, fonts and room were already found to overflow. The answer is the one the full attempt
+# gives, whatever ran before: a document's bytes never depend on the order jobs run in.
+_overflow_memos: dict[int, dict] = {}
+
+
+MAX_MEMO = 2_000  # entries (each keeps its blocks alive); emptied when full, which costs only time
+
+
+def overflow_memo(project: Project) -> dict:
+    key = id(project)
+    if key not in _overflow_memos:
+        _overflow_memos[key] = {}
+        weakref.finalize(project, _overflow_memos.pop, key, None)
+    if len(_overflow_memos[key]) > MAX_MEMO:
+        _overflow_memos[key].clear()
+    return _overflow_memos[key]
+
+
+def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, continues: bool = False,
+                  memo: dict | None = None, fit_key: tuple | None = None) -> list[PositionedPage]:
     """One <page> of the template -> one positioned page, or several when the layout
     continues and the body needs more room (each with the same header, footer and frames)."""
-    regions = {name: build_blocks(blocks, ctx) for name, blocks in page.regions}
+    regions = build_regions(page, ctx, memo, fit_key, size)
     pages = []
     while True:
         positioned, rest = PositionedPage(), ([] if continues else None)
@@ -210,6 +238,46 @@ def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, c
         if not rest:
             return pages
         regions = {**regions, "body": rest}
+
+
+def build_regions(page: bt.Page, ctx: BlockContext, memo: dict | None, fit_key: tuple | None,
+                  size: tuple[float, float]) -> dict[str, list[Flowable]]:
+    """The regions' flowables. With a memo, the header's and footer's heights come first
+    (measured once per exact blocks), and a body already found to overflow exactly the room
+    they leave is not built again: the header and footer get their natural height, so the
+    body is the first region that can overflow, and its overflow is the attempt's answer."""
+    blocks = dict(page.regions)
+    body_key = None
+    if memo is not None and "body" in blocks:
+        width = size[0] - 2 * page.margin
+        heights = [region_height(blocks[name], ctx, width, memo, (fit_key, name))
+                   for name in ("header", "footer") if name in blocks]
+        room = size[1] - 2 * page.margin - sum(h + (REGION_GAP if h else 0) for h in heights)
+        body_key = ("body", fit_key, blocks["body"], width, room)
+        if body_key in memo:
+            raise Overflow(memo[body_key])
+    regions = {name: build_blocks(region, ctx) for name, region in page.regions}
+    if body_key is not None:
+        regions["body"] = MemoBody(regions["body"], memo, body_key)
+    return regions
+
+
+def region_height(blocks: tuple[bt.Block, ...], ctx: BlockContext, width: float, memo: dict, where: tuple) -> float:
+    """The natural height of a region's blocks, as position_regions measures it."""
+    key = ("height", where, blocks, width)
+    if key not in memo:
+        urls, sizes = len(ctx.qr_urls), len(ctx.qr_sizes)
+        memo[key] = natural_height(build_blocks(blocks, ctx), width)
+        del ctx.qr_urls[urls:], ctx.qr_sizes[sizes:]  # measured only: built again, and recorded, when drawn
+    return memo[key]
+
+
+class MemoBody(list):
+    """A body's flowables, and where to record it if it overflows its room."""
+
+    def __init__(self, flowables: list[Flowable], memo: dict, key: tuple):
+        super().__init__(flowables)
+        self.memo, self.key = memo, key
 
 
 def pdf_box(box: tuple[float, float, float, float], size: tuple[float, float]) -> tuple[float, float, float, float]:
@@ -236,7 +304,12 @@ def position_regions(regions: dict[str, list[Flowable]], margin: float, size: tu
         flowables = regions.get(name)
         if flowables:
             y, h = frames[name]
-            placed += stack(flowables, margin, y, inner_width, max(h, 0), name, rest if name == "body" else None)
+            try:
+                placed += stack(flowables, margin, y, inner_width, max(h, 0), name, rest if name == "body" else None)
+            except Overflow as exc:
+                if isinstance(flowables, MemoBody):
+                    flowables.memo[flowables.key] = str(exc)
+                raise
     return placed
 
 

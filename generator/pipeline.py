@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .blocktree import LayoutProblem
 from .catalog import catalog_current
 from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
-from .fonts import FontsNotPrepared, font_files_for
+from .fonts import FontsNotPrepared, font_files_for, large_families
 from .layout import Overflow, lay_out
 from .manifest import ManifestEntry, PrintedCode, Verified
 from .qr import MM, QUIET_ZONE, qr_matrix
@@ -30,12 +31,16 @@ from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_job
 from .template import TemplateProblem
-from .validate import check_glyph_coverage, load_project
-from .verify import decode_qr_codes, pdf_facts, pdf_thumbnail, verify_facts
-from .write import OutputBusy, atomic_write, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
+from .validate import check_glyph_coverage, font_characters, load_project
+from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
+from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_VERIFIED_AGE = timedelta(days=180)
+# Documents are written (and flushed to disk) together, at most 64 at a time and at least
+# every quarter of a second: one flush instead of two per document, and finished documents
+# still reach the output while a long run goes on.
+WRITE_BATCH, WRITE_INTERVAL = 64, 0.25
 
 
 @dataclass
@@ -227,6 +232,12 @@ def _init_worker(project: Project) -> None:
     _worker.update(project=project, decoded={})
 
 
+def job_families(project: Project, job: Job) -> set[str]:
+    """The font families a job's page uses (its languages', and English's for the frame)."""
+    codes = set(job.languages) | {"en"}
+    return {project.fonts.scripts[project.languages[code].script].family for code in codes}
+
+
 def _run_in_worker(job: Job) -> JobResult:
     import resource
 
@@ -247,12 +258,18 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
             for loc, message in glyph_problems(project, project.languages[code], text):
                 return JobResult(job, error=f"{loc}: {message}")
         # A continuing layout has the pages its layout stage made; the PDF must have them all.
-        verified, faults = verify_document(job, result, result.pages if layout.continues else layout.pages, decoded)
-        faults += redirect_faults(project, result)
-        if faults:
-            return JobResult(job, error="; ".join(faults))
+        pages = result.pages if layout.continues else layout.pages
+        document = open_pdf(result.pdf)  # pdfium reads the bytes once, for the QR check and the thumbnail
+        try:
+            verified, faults = verify_document(job, result, pages, decoded, document)
+            faults += redirect_faults(project, result)
+            if faults:
+                return JobResult(job, error="; ".join(faults))
+            thumbnail = pdf_thumbnail(result.pdf, document)
+        finally:
+            document.close()
         more_pages = page_count_warning(layout, job, result.pages)
-        return JobResult(job, result.pdf, pdf_thumbnail(result.pdf), manifest_entry(project, job, result, verified),
+        return JobResult(job, result.pdf, thumbnail, manifest_entry(project, job, result, verified),
                          warnings=(more_pages,) if more_pages else ())
     except (LayoutProblem, TemplateProblem) as exc:
         return JobResult(job, error=str(exc))
@@ -273,7 +290,8 @@ def redirect_faults(project: Project, result: Rendered) -> list[str]:
             for url, final in zip(result.qr_urls, result.qr_destinations) if known.get(url) != final]
 
 
-def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str]) -> tuple[Verified | None, list[str]]:
+def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, str],
+                    document=None) -> tuple[Verified | None, list[str]]:
     """Read this document back: pages, /Lang, title, fonts. Its QR codes are decoded from a
     150 dpi rendering, unless every code's drawing (its exact operators and position) is
     byte-identical to one already decoded in another document; then that document is named.
@@ -290,7 +308,7 @@ def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, s
     if result.qr_drawings and None not in sources:
         qr = "identical-to " + sorted(sources)[0]
     else:
-        found = Counter(decode_qr_codes(result.pdf))
+        found = Counter(decode_qr_codes(result.pdf, document=document))
         if found != Counter(result.qr_urls):
             missing, extra = sorted((Counter(result.qr_urls) - found).elements()), sorted((found - Counter(result.qr_urls)).elements())
             return None, [f"QR codes do not decode as expected at 150 dpi (missing: {missing}, unexpected: {extra})"]
@@ -348,6 +366,19 @@ def build(options: Options, log=print, progress=None) -> Outcome:
     try:
         with output_lock(options.out):
             entries = dict(old)
+            pending: list[JobResult] = []
+
+            def write_pending() -> None:
+                atomic_write_all([(inside(options.out, path), data) for result in pending
+                                  for path, data in ((result.job.output, result.pdf),
+                                                     (thumbnail_path(result.job.output), result.thumbnail))])
+                for result in pending:
+                    entries[result.job.output] = result.entry
+                    outcome.built.append(result.entry)
+                    log(f"built {result.job.output}")
+                pending.clear()
+
+            pending_since = time.monotonic()
             for result in _run(options, project, todo, progress):
                 outcome.worker_peak_rss_kb = max(outcome.worker_peak_rss_kb, result.peak_rss_kb)
                 if result.error:
@@ -356,11 +387,11 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                 if result.warnings and options.strict:  # the official run: as `check --strict` would
                     outcome.failed.append(f"{result.job.label}: {'; '.join(result.warnings)} (--strict)")
                     continue
-                atomic_write(inside(options.out, result.job.output), result.pdf)
-                atomic_write(inside(options.out, thumbnail_path(result.job.output)), result.thumbnail)
-                entries[result.job.output] = result.entry
-                outcome.built.append(result.entry)
-                log(f"built {result.job.output}")
+                pending.append(result)
+                if len(pending) >= WRITE_BATCH or time.monotonic() - pending_since >= WRITE_INTERVAL:
+                    write_pending()
+                    pending_since = time.monotonic()
+            write_pending()
             for job in jobs:  # warnings of this run, for documents built now or up to date
                 if job.output in entries:
                     more_pages = page_count_warning(project.layouts[job.layout], job, entries[job.output].pages)
@@ -411,6 +442,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
     """Results as they finish; in worker processes when there are several cores and jobs."""
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     bar = progress(len(jobs)) if progress and jobs else None
+    large = large_families(project)
     try:
         if workers == 1:
             decoded: dict[str, str] = {}
@@ -418,11 +450,27 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
                 yield run_job(project, job, decoded)
                 bar and bar.update(1)
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project,)) as pool:
-            futures = [pool.submit(_run_in_worker, job) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()
-                bar and bar.update(1)
+        # Jobs grouped by the large (CJK) font family they need, each group run by workers of
+        # its own: a worker holds one such family instead of all three (120 MB each once
+        # parsed), and new workers start clean instead of carrying the last family's heap.
+        # A document's bytes do not depend on which worker made it or when.
+        groups: dict[tuple[str, ...], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
+        font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
+        for key in sorted(groups):
+            # Every school's copy of one page in a row: a worker's cached paragraphs are the
+            # ones its next job prints, so a small cache serves the whole batch.
+            group = sorted(groups[key], key=lambda job: (job.layout, job.paper, job.print.name, job.lang, job.school))
+            with ProcessPoolExecutor(max_workers=min(workers, len(group)), initializer=_init_worker,
+                                     initargs=(project,)) as pool:
+                # as_completed lets go of each future once yielded; a list of them would keep
+                # every finished document's bytes in memory to the group's end (and the next
+                # group's workers, forked from this process, would start with them).
+                finishing = as_completed([pool.submit(_run_in_worker, job) for job in group])
+                for future in finishing:
+                    yield future.result()
+                    bar and bar.update(1)
     finally:
         bar and bar.close()
 

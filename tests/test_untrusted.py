@@ -208,3 +208,22 @@ def test_an_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(tmp_pat
         write.atomic_write(target, b"%PDF-new but never finished")
     assert target.read_bytes() == b"%PDF-old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_an_interrupted_batch_write_keeps_every_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    from generator import write
+
+    targets = [tmp_path / "a.pdf", tmp_path / "sub" / "a.png"]
+    targets[0].write_bytes(b"%PDF-old")
+
+    def crash(*_args):
+        raise KeyboardInterrupt  # stopped after writing, before the data reached the disk
+
+    monkeypatch.setattr(write.os, "sync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write.atomic_write_all([(targets[0], b"%PDF-new"), (targets[1], b"PNG-new")])
+    assert targets[0].read_bytes() == b"%PDF-old" and not targets[1].exists()
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["a.pdf"]
+    monkeypatch.undo()
+    write.atomic_write_all([(targets[0], b"%PDF-new"), (targets[1], b"PNG-new")])
+    assert targets[0].read_bytes() == b"%PDF-new" and targets[1].read_bytes() == b"PNG-new"
