@@ -428,3 +428,33 @@ def test_a_catalog_older_code_wrote_is_replaced_even_when_no_document_changed(tm
     written = page.stat().st_mtime_ns
     assert run_cli(*args).returncode == 0  # nothing changed: nothing written
     assert page.stat().st_mtime_ns == written
+
+
+def test_documents_in_every_language_get_no_parent_button_and_no_unreadable_heading(tmp_path):
+    """The language sheet is one document for every language ("mul"): staff find it by any
+    language's name, but a parent chooses one language, and no font draws a heading that
+    lists every script's name."""
+    from html.parser import HTMLParser
+
+    out = tmp_path / "out"
+    result = run_cli("build", "--layout", "half-sheet", "--layout", "language-sheet", "--lang", "es", "--lang", "ar",
+                     "--paper", "letter", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+
+    class Choices(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.buttons, self.endonym_langs = [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "button" and "choice" in (attrs.get("class") or "").split():
+                self.buttons.append(attrs["data-lang"])
+            if tag == "span" and "endonym" in (attrs.get("class") or "").split() and attrs.get("lang"):
+                self.endonym_langs.append(attrs["lang"])
+
+    page = Choices()
+    page.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert sorted(page.buttons) == ["ar", "es"]
+    assert "mul" not in page.endonym_langs
+    assert 'data-lang="mul"' in (out / "index.html").read_text(encoding="utf-8")  # the sheet is still listed
