@@ -103,3 +103,20 @@ def set_verified_on(data_dir: Path, value: str) -> None:
 
     path = data_dir / "resources.yaml"
     path.write_text(re.sub(r'(?m)^(\s+verified_on: ).*$', rf'\g<1>"{value}"', path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+# --- Chromium for the page tests: Debian's, never a downloaded one ------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (the catalog, the web edition, redirect pages, hostile data)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()

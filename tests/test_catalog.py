@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -20,19 +19,7 @@ from conftest import run_cli
 from generator import catalog
 from test_web import Visit, axe_audit
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

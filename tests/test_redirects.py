@@ -499,17 +499,6 @@ def test_a_guarded_language_code_is_left_out_without_web_base_and_decodes_with_i
 
 # --- the redirect page in a browser ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from test_web import CHROMIUM, FLAGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
 
 @pytest.mark.parametrize("javascript", [True, False])
 def test_the_redirect_page_sends_the_browser_on_and_asks_no_other_host(browser, with_base, javascript):

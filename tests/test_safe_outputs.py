@@ -267,17 +267,6 @@ def replace_line(path: Path, pattern: str, line: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from test_catalog import CHROMIUM, FLAGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
 
 def open_page(browser, path: Path):
     """A page with a record of console messages and of every policy violation."""

@@ -18,9 +18,6 @@ from conftest import LANGUAGES, PAPERS, ROOT
 from generator.validate import load_project
 from generator.web import WEB_FONT_SCRIPTS, write_web
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = LANGUAGES + ["index"]
@@ -54,15 +51,6 @@ def web(built, project, tmp_path_factory):
 def page_path(out: Path, name: str) -> Path:
     return out / "web" / ("index.html" if name == "index" else f"{name}/index.html")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 class Visit:
