@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from .csp import render_protected
+from .model import MULTILINGUAL
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Scripts every system has fonts for. A language name in any other script, a district's new
@@ -46,6 +47,8 @@ def language_groups(documents: list[dict]) -> list[dict]:
         group = groups.setdefault(document["lang"], {
             "lang": document["lang"], "endonym": document["endonym"], "language": document["language"],
             "direction": document.get("direction", "ltr"), "documents": [], "face": 0,
+            # A parent chooses one language; a page in all of them is found by any name instead.
+            "one_language": document["lang"] != MULTILINGUAL,
         })
         group["documents"].append(document)
     for group in groups.values():

@@ -23,7 +23,7 @@ from . import blocktree as bt
 from .addresses import code_address, language_page
 from .blocks import BlockContext, LayoutProblem, build_blocks
 from .fonts import script_font
-from .model import Language, Layout, PrintOptions, Project, School, Style
+from .model import MULTILINGUAL, Language, Layout, PrintOptions, Project, School, Style
 from .template import TemplateProblem, render_template
 
 REGION_GAP = 6.0  # points between header, body and footer
@@ -190,7 +190,7 @@ def lay_out_fit(project: Project, layout: Layout, language: Language, paper: str
     fit_key = (layout.name, tuple(sorted(ctx.styles.items())), frame_language.code, size) if memo is not None else None
     pages = [positioned for page in tree.pages for positioned in position_page(page, size, ctx, layout.continues, memo, fit_key)]
     title = tree.title or f"{layout.name} ({language.code})"
-    lang_tag = "mul" if page_languages else language.code  # BCP 47: several languages
+    lang_tag = MULTILINGUAL if page_languages else language.code
     return LaidOut(pages, size, fit, title, tree.subject, ctx.font, list(ctx.qr_urls), list(ctx.qr_sizes),
                    bt.texts_by_language(tree, frame_language.code), lang_tag, list(ctx.qr_destinations))
 

@@ -9,6 +9,9 @@ from pathlib import Path
 from .errors import Loc
 from .fontmanifest import FontManifest
 
+# BCP 47's tag for a page in several languages (the multilingual poster, the language sheet).
+MULTILINGUAL = "mul"
+
 if TYPE_CHECKING:
     from .claims import Ledger
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import Loc, Problems
-from .model import Language, Layout, PrintOptions, Project, School
+from .model import MULTILINGUAL, Language, Layout, PrintOptions, Project, School
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 
@@ -29,7 +29,7 @@ class Job:
 
     school: str
     layout: str
-    lang: str  # the page's BCP 47 language tag ("mul" for a page in several languages)
+    lang: str  # the page's BCP 47 language tag (MULTILINGUAL for a page in several languages)
     paper: str
     output: str  # relative to the output directory
     input_hash: str
@@ -179,4 +179,4 @@ def _together_job(project: Project, digests: InputDigests, school: School, layou
         return []
     # The whole-data sheet keeps its file name when a language is added.
     output = f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/mul_{'all' if every else '-'.join(codes)}{options.suffix()}.pdf"
-    return [Job(school.id, layout.name, "mul", paper, output, job_hash(digests, school, layout, codes, paper, options), options, codes)]
+    return [Job(school.id, layout.name, MULTILINGUAL, paper, output, job_hash(digests, school, layout, codes, paper, options), options, codes)]
