@@ -224,6 +224,33 @@ def line_carrier(objects: list[tuple[float, object, str, bool]], logical: str) -
     return key, text[::-1] if direction == "R" else text
 
 
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: invisible, and a right-to-left character in Poppler's table
+
+
+def poppler_word_text(word: str, rtl: bool) -> str:
+    """What a word's /Span says so that Poppler's `pdftotext` gives the word back whole.
+
+    Poppler (TextOutputDev.cc, reorderText; 22.12, and the same code since 2021) spreads the
+    text over the word's glyphs from left to right, so a right-to-left word is given reversed.
+    On a page it reads as left to right overall (a card, a bilingual sheet), it then cuts the
+    line into sections: a left-to-right one runs over every character its type table does not
+    call right to left (UnicodeTypeTable.cc: Arabic vowel marks and tanwin are neutral 'N',
+    '.' and '،' numeric), and a right-to-left one over every character that is neither
+    left to right nor numeric. A word ending in a mark ("قاضٍ") reversed starts with that
+    mark (after the word's own punctuation, if any: "قاضٍ." reversed is ".ٍضاق"), and
+    the mark went with the punctuation ("قاض" then ".ٍ"). A right-to-left mark (U+200F,
+    type 'R') just before that mark starts the right-to-left section there, so the mark
+    stays in its word; reversed with the word, the RLM comes out after it, where it is
+    invisible and says what the text is."""
+    if not rtl:
+        return word
+    visual = word[::-1]
+    first = next((i for i, ch in enumerate(visual) if unicodedata.bidirectional(ch) in ("R", "AL", "L", "NSM")), None)
+    if first is not None and unicodedata.bidirectional(visual[first]) == "NSM":
+        visual = visual[:first] + RLM + visual[first:]
+    return visual
+
+
 def begin_word(target, reads_as: str) -> None:
     """A word of a right-to-left line: what Poppler extracts for its glyphs."""
     _emit(target, f"/Span <</ActualText {utf16_hex(reads_as)}>> BDC")

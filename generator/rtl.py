@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier
+from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier, poppler_word_text
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -246,7 +246,7 @@ def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
     for index in range(1, len(data) + 1):
         if index == len(data) or word_of[data[index].cluster] != word_of[data[first].cluster]:
             owner = word_of[data[first].cluster]
-            reads_as = "" if owner is None else (words[owner][::-1] if rtl else words[owner])
+            reads_as = "" if owner is None else poppler_word_text(words[owner], rtl)
             chunks.append(Chunk(_unraised_first(shaped[first:index]), owner, reads_as,
                                 sum(d.x_advance for d in data[first:index]) * size / 1000,
                                 len({d.y_offset for d in data[first:index]}) == 1))
