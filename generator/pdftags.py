@@ -230,23 +230,25 @@ RLM = "\u200f"  # RIGHT-TO-LEFT MARK: invisible, and a right-to-left character i
 def poppler_word_text(word: str, rtl: bool) -> str:
     """What a word's /Span says so that Poppler's `pdftotext` gives the word back whole.
 
-    Poppler (TextOutputDev.cc, reorderText; 22.12, and the same code since 2021) spreads the
-    text over the word's glyphs from left to right, so a right-to-left word is given reversed.
+    Poppler (TextOutputDev.cc, reorderText, read at commit 13c95f2 of July 2021; measured
+    with pdftotext 22.12) spreads the text over the word's glyphs from left to right, so a
+    right-to-left word is given reversed.
     On a page it reads as left to right overall (a card, a bilingual sheet), it then cuts the
     line into sections: a left-to-right one runs over every character its type table does not
     call right to left (UnicodeTypeTable.cc: Arabic vowel marks and tanwin are neutral 'N',
     '.' and '،' numeric), and a right-to-left one over every character that is neither
-    left to right nor numeric. A word ending in a mark ("قاضٍ") reversed starts with that
-    mark (after the word's own punctuation, if any: "قاضٍ." reversed is ".ٍضاق"), and
-    the mark went with the punctuation ("قاض" then ".ٍ"). A right-to-left mark (U+200F,
-    type 'R') just before that mark starts the right-to-left section there, so the mark
-    stays in its word; reversed with the word, the RLM comes out after it, where it is
-    invisible and says what the text is."""
+    left to right nor numeric. A word ending in a mark and then punctuation ("قاضٍ.")
+    reversed is ".ٍضاق", and the mark went with the punctuation ("قاض" then ".ٍ"). A
+    right-to-left mark (U+200F, type 'R') just before that mark starts the right-to-left
+    section there, so the mark stays in its word; reversed with the word, the RLM comes out
+    between the word and its punctuation, where it is invisible and says what the text is.
+    Only there: a word's final mark with a right-to-left word or a space to its left stays
+    in its section, and an RLM inside a line would break a search for the words around it."""
     if not rtl:
         return word
     visual = word[::-1]
     first = next((i for i, ch in enumerate(visual) if unicodedata.bidirectional(ch) in ("R", "AL", "L", "NSM")), None)
-    if first is not None and unicodedata.bidirectional(visual[first]) == "NSM":
+    if first and unicodedata.bidirectional(visual[first]) == "NSM":  # only after the word's own punctuation
         visual = visual[:first] + RLM + visual[first:]
     return visual
 

@@ -163,8 +163,9 @@ def test_a_final_vowel_mark_stays_with_its_word_in_poppler(layout_name):
 
 
 def unbroken(text: str) -> str:
-    """NFKC, without whitespace and without the embedding marks pdftotext writes around runs."""
-    return re.sub(r"[\s\u202a-\u202e\u2066-\u2069]+", "", unicodedata.normalize("NFKC", text))
+    """NFKC, without whitespace and without invisible direction marks (the embeddings pdftotext
+    writes around runs, the right-to-left mark of pdftags.poppler_word_text)."""
+    return re.sub(r"[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]+", "", unicodedata.normalize("NFKC", text))
 
 
 def paragraphs_out_of_order(layout_name: str, code: str, extractor: str) -> list[str]:
