@@ -232,7 +232,7 @@ def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
         for match in re.finditer(r"[^ ]+| +", shaped):
             part = match.group()
             spaces = part.startswith(" ")
-            chunks.append(Chunk(part, None if spaces else word, part, 0.0))
+            chunks.append(Chunk(part, None if spaces else word, part if spaces else poppler_word_text(part, False), 0.0))
             word += 0 if spaces else 1
         return chunks
     word_of, word = [], 0

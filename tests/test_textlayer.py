@@ -176,19 +176,20 @@ def paragraphs_out_of_order(layout_name: str, code: str, extractor: str) -> list
 def order_cases():
     for code, language in sorted(project().languages.items()):
         for extractor in EXTRACTORS:
-            # Poppler's own reordering keeps words but not the order of mixed right-to-left
-            # lines (punctuation and Latin runs move): PDFium is held to it for every script.
-            if extractor == "poppler" and language.direction == "rtl":
-                continue
-            yield pytest.param(code, extractor, id=f"{code}-{extractor}")
+            # Poppler writes a right-to-left line section by section from the left on a page
+            # it reads left to right overall (the bilingual sheet, the card): for the
+            # right-to-left languages it is held to the handout, which it reads right to left
+            # (pdftags.poppler_word_text). PDFium is held to every layout in every script.
+            layouts = ("handout",) if extractor == "poppler" and language.direction == "rtl" else LAYOUTS
+            yield pytest.param(code, extractor, layouts, id=f"{code}-{extractor}")
 
 
-@pytest.mark.parametrize("code,extractor", list(order_cases()))
-def test_every_paragraph_comes_back_whole_and_in_order(code, extractor):
+@pytest.mark.parametrize("code,extractor,layouts", list(order_cases()))
+def test_every_paragraph_comes_back_whole_and_in_order(code, extractor, layouts):
     """Not only the words: each paragraph, heading and list item reads in logical order, line
     after line (right-to-left lines included), as copy-and-paste and a search see it."""
     failures = []
-    for layout_name in LAYOUTS:
+    for layout_name in layouts:
         if code == "en" and project().layouts[layout_name].language_mode == "each-but-english":
             continue
         bad = paragraphs_out_of_order(layout_name, code, extractor)
