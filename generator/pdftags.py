@@ -116,8 +116,10 @@ def end_actual_text(canvas) -> None:
 # - Poppler (TextOutputDev) places an /ActualText's characters over its glyphs from left to
 #   right and reverses each right-to-left section of the line (letters, spaces, marks) as a
 #   whole, keeping left-to-right sections (Latin, digits) as they are. Given each
-#   right-to-left word reversed (its visual order), every word comes back. It honours
-#   /ActualText only on /Span marked content with an inline property list.
+#   right-to-left word reversed (its visual order), with direction marks around neutral
+#   characters (poppler_word_text), every word comes back, and on a page it reads right to
+#   left every line in order. It honours /ActualText only on /Span marked content with an
+#   inline property list.
 # - PDFium (cpdf_textpage.cpp, CloseTempLine) cuts the line into segments at every change of
 #   bidi class (right-to-left letters, left-to-right letters, weak characters such as digits,
 #   vowel marks, ZWNJ, '-' and '/', neutrals) and, when the line has more right-to-left
