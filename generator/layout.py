@@ -15,6 +15,7 @@ between pages, other blocks move on whole, and a heading never ends a page.
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 from reportlab.platypus import Flowable
@@ -138,7 +139,7 @@ def parse_document(project: Project, layout: Layout, language: Language, paper: 
     text = render_template(project, layout, language, paper, fit, school, page_languages)
     path = str(layout.directory / layout.template_name)
     try:
-        tree = bt.parse_tree(text, path)
+        tree = parsed_tree(text, path)
     except LayoutProblem as exc:
         line = exc.loc.line if exc.loc else 0
         tag = exc.message[1:exc.message.index(">")] if exc.message.startswith("<") and ">" in exc.message else ""
@@ -153,6 +154,13 @@ def parse_document(project: Project, layout: Layout, language: Language, paper: 
             at = bt.template_line(layout.template_source, block.line, text, "qr")
             raise TemplateProblem(bt.Loc(path, at, 1), f"{block.describe()} {why} (language {language.code}, paper {paper})")
     return tree
+
+
+@lru_cache(maxsize=16)
+def parsed_tree(text: str, path: str) -> bt.DocumentTree:
+    """bt.parse_tree, once per distinct text: a layout's looser fits mostly render the very same
+    XML (only a few change the content), and the tree is immutable, so it is shared as is."""
+    return bt.parse_tree(text, path)
 
 
 def lay_out(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
