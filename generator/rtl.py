@@ -270,9 +270,9 @@ def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
     return ShapedStr(chars[first] + chars[:first] + chars[first + 1:], shapeData=[base] + marks + data[first + 1:])
 
 
-def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: str, y: float, size: float) -> None:
-    """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
-    for it, and give PDFium the whole line through one text object (pdftags.line_carrier)."""
+def line_plan(runs: list[tuple[float, str, str, list[Chunk]]], logical: str, size: float) -> tuple[object, str]:
+    """Which word's text object gives PDFium the whole line, and what it says
+    (pdftags.line_carrier), for a line's runs (x, font, shaped, chunks)."""
     objects = []
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         pen = x
@@ -282,7 +282,14 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], logical: 
                 origin = pen + (data[0].x_offset * size / 1000 if data else 0.0)  # ReportLab writes it before the glyph
                 objects.append((origin, (run_index, chunk_index), str(chunk.glyphs), chunk.one_object))
             pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
-    carrier, line_text = line_carrier(objects, logical)
+    return line_carrier(objects, logical)
+
+
+def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tuple[object, str], y: float,
+              size: float) -> None:
+    """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
+    for it, and give PDFium the whole line through one text object (`plan`, from line_plan)."""
+    carrier, line_text = plan
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
         text.setFont(font, size)
@@ -359,9 +366,22 @@ class BidiParagraph(Flowable):
         canvas, style = self.canv, self.style
         canvas.saveState()
         canvas.setFillColor(style.textColor)
+        y = self.height - self._baseline_offset()
+        for runs, plan in self._drawing_plan():
+            draw_line(canvas, runs, plan, y, style.fontSize)
+            y -= style.leading
+        canvas.restoreState()
+
+    def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str]]]:
+        """Every line's runs as drawn (x, font, shaped, chunks) and its PDFium plan, worked out
+        once per line breaking: a batch draws the same paragraph for every school, and all of
+        it follows from the lines, the width and the style (never from what was drawn before)."""
+        if getattr(self, "_plan_lines", None) is self.lines and self._plan_width == self.width:
+            return self._plan
+        style = self.style
         right = self.width - style.rightIndent
         left = style.leftIndent
-        y = self.height - self._baseline_offset()
+        plan = []
         for number, line in enumerate(self.lines):
             runs = self._visual_runs(number)
             placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
@@ -381,9 +401,9 @@ class BidiParagraph(Flowable):
                 bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
                 line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
                 logical = f"{self.bullet} {logical}"
-            draw_line(canvas, line_runs_drawn, logical, y, style.fontSize)
-            y -= style.leading
-        canvas.restoreState()
+            plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize)))
+        self._plan, self._plan_lines, self._plan_width = plan, self.lines, self.width
+        return plan
 
     def _line_runs(self) -> list[list[tuple[str, bool, int]]]:
         """Every line's runs, resolved once per line breaking (a batch draws a paragraph for
