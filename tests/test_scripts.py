@@ -178,3 +178,35 @@ def test_one_font_per_paragraph_covers_latin_too(project):
         for path in font_files_for(project.fonts, language.script):
             covered = font_characters(str(path))
             assert all(ord(ch) in covered for ch in "https://www.aclu.org/ 860-695-8400 Plyler v. Doe (1982) ocr@ed.gov"), path.name
+
+
+def test_a_right_to_left_paragraph_draws_its_current_lines_after_rewrapping(project):
+    """A batch reuses one paragraph for every school and plans its lines once; wrapped again
+    at another width, it must draw the new lines, exactly as a fresh paragraph would."""
+    import io
+
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+
+    from generator.layout import block_context
+    from generator.rtl import BidiParagraph
+
+    language = project.languages["ar"]
+    ctx = block_context(project, project.layouts["handout"], language)
+    text = max(language.strings.values(), key=len)
+    style = ParagraphStyle("test", fontName=ctx.font, fontSize=10, leading=13, alignment=TA_RIGHT)
+
+    def drawn(paragraph: BidiParagraph, width: float) -> bytes:
+        paragraph.wrap(width, 10_000)
+        canvas = Canvas(io.BytesIO(), invariant=True)
+        paragraph.drawOn(canvas, 0, 0)
+        return canvas.getpdfdata()
+
+    reused = BidiParagraph([(text, False)], style, ctx.bold_font)
+    wide = drawn(reused, 400)
+    narrow = drawn(reused, 150)
+    assert len(reused.lines) > 2
+    assert narrow == drawn(BidiParagraph([(text, False)], style, ctx.bold_font), 150)
+    assert narrow != wide
+    assert drawn(reused, 400) == wide
