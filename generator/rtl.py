@@ -374,9 +374,10 @@ class BidiParagraph(Flowable):
 
     def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str]]]:
         """Every line's runs as drawn (x, font, shaped, chunks) and its PDFium plan, worked out
-        once per line breaking: a batch draws the same paragraph for every school, and all of
-        it follows from the lines, the width and the style (never from what was drawn before)."""
-        if getattr(self, "_plan_lines", None) is self.lines and self._plan_width == self.width:
+        once per line breaking, like _line_runs: a batch draws the same paragraph for every
+        school, and all of it follows from the lines (wrap makes new ones with each new width)
+        and the style, never from what was drawn before."""
+        if getattr(self, "_plan_for", None) is self.lines:
             return self._plan
         style = self.style
         right = self.width - style.rightIndent
@@ -402,7 +403,7 @@ class BidiParagraph(Flowable):
                 line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
                 logical = f"{self.bullet} {logical}"
             plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize)))
-        self._plan, self._plan_lines, self._plan_width = plan, self.lines, self.width
+        self._plan, self._plan_for = plan, self.lines
         return plan
 
     def _line_runs(self) -> list[list[tuple[str, bool, int]]]:
