@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
+from .rlprivate import RememberingTextObject
+
 CONTENT_ROLES = {"H1", "H2", "H3", "P", "LBody", "Figure"}  # roles whose drawing is their content
 
 
@@ -367,6 +369,10 @@ class TaggedCanvas(Canvas):
         self.document_lang = lang
         self.structure = Structure(self)
         self.setViewerPreference("DisplayDocTitle", "true")
+
+    def beginText(self, x=0, y=0, direction=None):
+        # Shaped words recur in every school's copy: formatted once (rlprivate), same bytes.
+        return RememberingTextObject(self, x, y, direction=direction)
 
     def showPage(self):
         # All the page's drawing is an artifact except the blocks' sequences inside it.

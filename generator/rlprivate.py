@@ -6,6 +6,8 @@ Why each is needed:
   operators it emitted and where they landed, so that a code whose drawing is byte-identical
   to one already decoded can be recorded as such instead of decoded again. ReportLab has no
   public way to read back what a flowable drew.
+- `PDFTextObject._formatText`, `_rise`, `_curSubset` and `TTFont.splitString`: shaped text
+  is formatted once per exact input (RememberingTextObject, below).
 - generator/cjk.py overrides `Paragraph.breakLinesCJK` and uses `reportlab.platypus.paragraph`
   helpers for kinsoku line breaking (ReportLab 5.1 has no hook for it).
 An upgrade of ReportLab must re-check these (tests/test_render.py covers both).
@@ -15,7 +17,10 @@ from __future__ import annotations
 
 import hashlib
 
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import ShapedStr
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 
 def code_length(canvas: Canvas) -> int:
@@ -51,3 +56,72 @@ def assign_private_codes(font_name: str) -> None:
 
 
 PRIVATE_CODES = 0xF800 - 0xE000 - 512  # ReportLab asserts codes stay below U+F800; keep a margin
+
+
+# --- shaped text, formatted once per exact input ------------------------------------------------
+#
+# ReportLab formats a shaped string (ShapedStr: glyphs plus HarfBuzz positions) glyph by glyph
+# in Python, and a batch draws the very same shaped words for every school: a third of a
+# right-to-left handout's drawing was this loop. `PDFTextObject._formatText` reads only what
+# the key below holds: the glyphs and their positions, the font, size and leading, the text
+# object's rise and current subset, and the codes this document's font subset gives the
+# glyphs (`TTFont.splitString`, called here first so that the document registers them
+# exactly as before) with those subsets' PDF names. It changes only `_rise` and `_curSubset`
+# (its code list and cursor are restored), which are kept with the result. So a remembered
+# result is byte for byte what ReportLab writes, whatever was drawn before
+# (tests/test_scripts.py compares the two in five scripts).
+
+_FORMATTED: dict[tuple, tuple[str, float, int]] = {}
+MAX_FORMATTED = 20_000  # entries of a few hundred bytes; emptied when full, which costs only time
+
+
+class _GlyphsKey:
+    """A shaped string's glyphs and positions as a key that hashes them once (a string is
+    drawn once per school; hashing its positions every time cost as much as formatting)."""
+
+    __slots__ = ("value", "hash")
+
+    def __init__(self, text: ShapedStr):
+        self.value = (str.__str__(text), tuple(text.__shapeData__))
+        self.hash = hash(self.value)
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return isinstance(other, _GlyphsKey) and self.value == other.value
+
+
+def _shaped_key(text: ShapedStr) -> _GlyphsKey:
+    key = text.__dict__.get("_format_key")
+    if key is None:
+        key = text.__dict__["_format_key"] = _GlyphsKey(text)
+    return key
+
+
+def show(text_object: PDFTextObject, glyphs: str) -> None:
+    """`textOut` without measuring the string for the cursor: for callers that place every
+    run themselves (rtl.draw_line), which is where the measuring cost showed."""
+    text_object._code.append(text_object._formatText(glyphs))
+
+
+class RememberingTextObject(PDFTextObject):
+    """A text object whose shaped strings are formatted as ReportLab formats them, once per
+    exact input (see above); everything else is ReportLab's own."""
+
+    def _formatText(self, text):
+        font = pdfmetrics.getFont(self._fontname)
+        if not (isinstance(text, ShapedStr) and font._dynamicFont and font.shapable):
+            return super()._formatText(text)
+        doc = self._canvas._doc
+        split = tuple(font.splitString(text, doc))
+        names = tuple(font.getSubsetInternalName(subset, doc) for subset, _ in split)
+        key = (_shaped_key(text), self._fontname, self._fontsize, self._leading, self._rise, self._curSubset, split, names)
+        known = _FORMATTED.get(key)
+        if known is None:
+            known = (super()._formatText(text), self._rise, self._curSubset)
+            if len(_FORMATTED) >= MAX_FORMATTED:
+                _FORMATTED.clear()
+            _FORMATTED[key] = known
+        operators, self._rise, self._curSubset = known
+        return operators

@@ -25,6 +25,7 @@ from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
 from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier, poppler_word_text
+from .rlprivate import show
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -298,7 +299,7 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
                 begin_word(text, chunk.reads_as)
                 if carrier is not None:
                     begin_text_object(text, line_text if (run_index, chunk_index) == carrier else "")
-            text.textOut(chunk.glyphs)
+            show(text, chunk.glyphs)
             if chunk.word is not None:
                 if carrier is not None:
                     end_actual_text(text)

@@ -210,3 +210,79 @@ def test_a_right_to_left_paragraph_draws_its_current_lines_after_rewrapping(proj
     assert narrow == drawn(BidiParagraph([(text, False)], style, ctx.bold_font), 150)
     assert narrow != wide
     assert drawn(reused, 400) == wide
+
+
+
+def shaped_strings_drawn(project, lang: str) -> tuple[str, list]:
+    """The language's font and the shaped strings its paragraphs hand to ReportLab's text
+    objects: through rtl.py for right-to-left text, through ReportLab's Paragraph otherwise."""
+    import io
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.ttfonts import ShapedStr
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.pdfgen.textobject import PDFTextObject
+    from reportlab.platypus import Paragraph
+
+    from generator.layout import block_context
+    from generator.rtl import BidiParagraph
+
+    language = project.languages[lang]
+    ctx = block_context(project, project.layouts["handout"], language)
+    style = ParagraphStyle("test", fontName=ctx.font, fontSize=10, leading=13, shaping=1)
+    seen = []
+
+    class Spy(PDFTextObject):
+        def _formatText(self, text):
+            if isinstance(text, ShapedStr):
+                seen.append(text)
+            return super()._formatText(text)
+
+    canvas = Canvas(io.BytesIO(), invariant=True)
+    canvas.beginText = lambda x=0, y=0, direction=None: Spy(canvas, x, y, direction=direction)
+    for text in sorted(language.strings.values(), key=len)[-4:]:
+        text = text.replace("**", "")
+        paragraph = (BidiParagraph([(text, False)], style, ctx.bold_font) if language.direction == "rtl"
+                     else Paragraph(text.replace("&", "&amp;").replace("<", "&lt;"), style))
+        paragraph.wrap(300, 10_000)
+        paragraph.drawOn(canvas, 0, 0)
+    return ctx.font, seen
+
+
+@pytest.mark.parametrize("lang", ["ar", "ur", "bn", "ne", "my"])
+def test_shaped_text_is_written_exactly_as_reportlab_writes_it_whatever_came_before(project, lang):
+    """The draw stage formats a shaped string once and reuses the result in later documents
+    (rlprivate.RememberingTextObject). Each document gives glyphs their subset codes in the
+    order it first uses them, so drawn after different text, and at other sizes, the
+    operators (and the text object's rise and subset) must be exactly ReportLab's own."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    from generator.rlprivate import RememberingTextObject
+
+    font, shaped = shaped_strings_drawn(project, lang)
+    assert len(shaped) > 10
+    if lang == "ar":  # raised and lowered vowel marks: the text object's rise changes and returns
+        assert any(d.y_offset for s in shaped for d in s.__shapeData__)
+
+    def operators(text_object_class, history: list, size: float) -> list[str]:
+        canvas = Canvas(io.BytesIO(), invariant=True)
+        for earlier in history:  # what this document drew first decides its glyph codes
+            warm = PDFTextObject(canvas)
+            warm.setFont(font, size)
+            warm.textOut(earlier)
+        text = text_object_class(canvas)
+        text.setFont(font, size)
+        out = []
+        for word in shaped:
+            out += [text._formatText(word), f"rise {text._rise} subset {text._curSubset}"]
+        return out
+
+    for history in ([], shaped[::-1], shaped[len(shaped) // 2:]):
+        for size in (9, 12.5):
+            reportlab = operators(PDFTextObject, history, size)
+            assert operators(RememberingTextObject, history, size) == reportlab  # formatted now
+            assert operators(RememberingTextObject, history, size) == reportlab  # remembered
+    assert operators(PDFTextObject, [], 9) != operators(PDFTextObject, shaped[::-1], 9)  # the histories matter
