@@ -72,7 +72,7 @@ PRIVATE_CODES = 0xF800 - 0xE000 - 512  # ReportLab asserts codes stay below U+F8
 # (tests/test_scripts.py compares the two in five scripts).
 
 _FORMATTED: dict[tuple, tuple[str, float, int]] = {}
-MAX_FORMATTED = 20_000  # entries of a few hundred bytes; emptied when full, which costs only time
+MAX_FORMATTED = 10_000  # entries of a few hundred bytes (about 6 MB at most); emptied when full, which costs only time
 
 
 class _GlyphsKey:
