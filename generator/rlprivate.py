@@ -10,7 +10,7 @@ Why each is needed:
   is formatted once per exact input (RememberingTextObject, below).
 - generator/cjk.py overrides `Paragraph.breakLinesCJK` and uses `reportlab.platypus.paragraph`
   helpers for kinsoku line breaking (ReportLab 5.1 has no hook for it).
-An upgrade of ReportLab must re-check these (tests/test_render.py covers both).
+An upgrade of ReportLab must re-check these (tests/test_render.py and tests/test_scripts.py cover them).
 """
 
 from __future__ import annotations
