@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from .fontmanifest import FontManifest, ScriptFont
-from .rlprivate import assign_private_codes
+from .rlprivate import assign_private_codes, install_reading_order
 
 
 
@@ -61,6 +61,7 @@ def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     addMapping(regular, 1, 1, bold)
     for name in (regular, bold):
         assign_private_codes(name)
+    install_reading_order()
     return regular, bold
 
 

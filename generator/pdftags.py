@@ -7,11 +7,14 @@ nothing or to private-use codes (see rlprivate.assign_private_codes), and our ri
 lines are drawn run by run in visual order, so what a viewer extracts is not what the page
 says. One mechanism serves both needs, marked content:
 
-- every block's drawing is a marked-content sequence `/P <</MCID n>> BDC ... EMC` that a
+- every block's drawing is marked content with an id, `/P <</MCID n>> BDC ... EMC`, that a
   structure element (H1, H2, P, L/LI/LBody, Figure with /Alt, Div with /Lang) points to;
-- shaped text inside it sits in `/Span <</ActualText (...)>> BDC ... EMC`, the logical text
-  as UTF-16BE with a byte-order mark, so extraction returns that; right-to-left lines are
-  marked word by word for Poppler and line by line for PDFium (see "right-to-left lines");
+- a block of shaped text is `/Span <</MCID n /ActualText (...)>> BDC ... EMC`, the logical
+  text as UTF-16BE with a byte-order mark, so extraction returns that; right-to-left lines
+  are marked word by word for Poppler (each word a content item of its own, the element
+  listing them in reading order) and line by line for PDFium (see "right-to-left lines");
+- content items never nest (Poppler's pdfinfo -struct-text ends an item at the first EMC
+  inside it);
 - everything drawn outside a block (rules, tints, table backgrounds, crop and cut marks)
   is `/Artifact`;
 - the catalog gets /StructTreeRoot, /MarkInfo <</Marked true>> and DisplayDocTitle; each
@@ -101,13 +104,8 @@ def _emit(target, operator: str) -> None:
         target._code.append(operator)  # PDFTextObject: its operators so far
 
 
-def begin_actual_text(canvas: Canvas, text: str) -> None:
-    """What the glyphs drawn until end_actual_text say (shaped text)."""
-    _emit(canvas, f"/Span <</ActualText {utf16_hex(text)}>> BDC")
-
-
-def end_actual_text(canvas) -> None:
-    _emit(canvas, "EMC")
+def end_span(target) -> None:
+    _emit(target, "EMC")
 
 
 # --- right-to-left lines: one text for Poppler, one for PDFium --------------------------------
@@ -272,9 +270,16 @@ def poppler_word_text(word: str, rtl: bool) -> str:
     return "".join(out)
 
 
-def begin_word(target, reads_as: str) -> None:
-    """A word of a right-to-left line: what Poppler extracts for its glyphs."""
-    _emit(target, f"/Span <</ActualText {utf16_hex(reads_as)}>> BDC")
+def begin_word(target, reads_as: str, mcid: int | None = None) -> None:
+    """A word of a right-to-left line: what Poppler extracts for its glyphs (and the content
+    item it is, when drawn inside a block)."""
+    item = "" if mcid is None else f"/MCID {mcid} "
+    _emit(target, f"/Span <<{item}/ActualText {utf16_hex(reads_as)}>> BDC")
+
+
+def begin_item(target, mcid: int) -> None:
+    """Glyphs that say their own text (the spaces of a right-to-left line): a content item."""
+    _emit(target, f"/Span <</MCID {mcid}>> BDC")
 
 
 def begin_text_object(target, line_text: str = "") -> None:
@@ -288,8 +293,8 @@ def begin_text_object(target, line_text: str = "") -> None:
 class Node:
     tag: Tag
     children: list = field(default_factory=list)  # Node, in drawing order until closed
-    page: int = -1  # content elements: the page and marked-content id of their drawing
-    mcid: int = -1
+    page: int = -1  # content elements: the page of their drawing
+    mcids: list[tuple[tuple, int]] = field(default_factory=list)  # (reading order, marked-content id) of its items
 
 
 class Structure:
@@ -310,27 +315,43 @@ class Structure:
         self.stack[-1].children.append(node)
         self.stack.append(node)
         if tag.role in CONTENT_ROLES and not self._inside_content():
-            node.page, node.mcid = self.page, self.next_mcid
-            self.next_mcid += 1
-            self.page_mcids[self.page].append(node)
-            # The page's artifact sequence pauses while the block draws.
-            self.canvas.addLiteral(f"EMC /{tag.role} <</MCID {node.mcid}>> BDC")
-            if tag.actual and tag.text and not tag.own_spans:
-                begin_actual_text(self.canvas, tag.text)
+            node.page = self.page
+            self.canvas.addLiteral("EMC")  # the page's artifact sequence pauses while the block draws
+            if not tag.own_spans:  # else its runs are content items of their own (content_item)
+                mcid = self.content_item(())
+                if tag.actual and tag.text:
+                    self.canvas.addLiteral(f"/Span <</MCID {mcid} /ActualText {utf16_hex(tag.text)}>> BDC")
+                else:
+                    self.canvas.addLiteral(f"/{tag.role} <</MCID {mcid}>> BDC")
 
     def close(self) -> None:
         node = self.stack.pop()
-        if node.mcid >= 0:
-            if node.tag.actual and node.tag.text and not node.tag.own_spans:
-                end_actual_text(self.canvas)
-            self.canvas.addLiteral("EMC /Artifact BMC")
+        if node.page >= 0:
+            if not node.tag.own_spans:
+                self.canvas.addLiteral("EMC")
+            self.canvas.addLiteral("/Artifact BMC")
         if node.tag.columns:
             node.children = _logical_columns(node.children, node.tag.columns)
         if node.tag.role == "LBody":
             self.close()  # its LI
 
+    def content_item(self, order: tuple) -> int | None:
+        """A new marked-content id for the block being drawn, or None outside any block.
+
+        `order` places the item among the block's others in reading order (a right-to-left
+        line draws its words from the left). Content items never nest: Poppler's
+        MarkedContentOutputDev (pdfinfo -struct-text) ends an item at the first EMC inside it."""
+        node = next((n for n in reversed(self.stack) if n.page >= 0), None)
+        if node is None:
+            return None
+        mcid = self.next_mcid
+        self.next_mcid += 1
+        self.page_mcids[self.page].append(node)
+        node.mcids.append((order, mcid))
+        return mcid
+
     def _inside_content(self) -> bool:
-        return any(node.mcid >= 0 for node in self.stack[:-1])
+        return any(node.page >= 0 for node in self.stack[:-1])
 
     def next_page(self) -> None:
         self.page += 1
@@ -420,9 +441,9 @@ class TaggedCanvas(Canvas):
             if tag.actual and tag.text:  # what assistive technology and pdfinfo -struct-text read
                 entries["ActualText"] = PDFString(tag.text)
             kids = [refs[id(child)] for child in _elements(node)]
-            if node.mcid >= 0:
+            if node.page >= 0:
                 entries["Pg"] = pages[node.page]
-                kids = [node.mcid] + kids
+                kids = [mcid for _, mcid in sorted(node.mcids)] + kids
             if kids:
                 entries["K"] = PDFArray(kids)
             dicts[id(node)].dict.update(entries)

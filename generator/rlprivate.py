@@ -10,6 +10,11 @@ Why each is needed:
   is formatted once per exact input (RememberingTextObject, below).
 - generator/cjk.py overrides `Paragraph.breakLinesCJK` and uses `reportlab.platypus.paragraph`
   helpers for kinsoku line breaking (ReportLab 5.1 has no hook for it).
+- `reportlab.platypus.paragraph.shapeFragWord` (the name Paragraph shapes words with) and
+  `reportlab.pdfbase.ttfonts.makeToUnicodeCMap` (the name TTFont.addObjects writes a subset's
+  ToUnicode map with) are wrapped by `install_reading_order`: shaped words are drawn in
+  reading order with each glyph's own text (glyphorder.py), and ReportLab has no hook for
+  either.
 An upgrade of ReportLab must re-check these (tests/test_render.py and tests/test_scripts.py cover them).
 """
 
@@ -17,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapedStr
+from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -56,6 +62,56 @@ def assign_private_codes(font_name: str) -> None:
 
 
 PRIVATE_CODES = 0xF800 - 0xE000 - 512  # ReportLab asserts codes stay below U+F800; keep a margin
+
+
+# --- shaped words in reading order, glyphs that say their text -----------------------------------
+
+def install_reading_order() -> None:
+    """Wrap Paragraph's shaping and ReportLab's ToUnicode writer (once; see glyphorder.py)."""
+    if getattr(rl_paragraph.shapeFragWord, "reading_order", False):
+        return
+    shape_word = rl_paragraph.shapeFragWord
+    write_map = ttfonts.makeToUnicodeCMap
+
+    def shape_in_reading_order(word, *args, **kwargs):
+        return words_in_reading_order(word, shape_word(word, *args, **kwargs))
+
+    def to_unicode_map(font_name, subset):
+        return _texts_of_variants(write_map(font_name, subset), subset)
+
+    shape_in_reading_order.reading_order = True
+    rl_paragraph.shapeFragWord = shape_in_reading_order
+    ttfonts.makeToUnicodeCMap = to_unicode_map
+
+
+def words_in_reading_order(word, shaped):
+    """A frag word as Paragraph shaped it ([width, (frag, text)...]) with each shaped piece's
+    glyphs in reading order (glyphorder.in_reading_order); the same width and places."""
+    from .glyphorder import in_reading_order
+
+    if shaped is word or len(shaped) < 2:
+        return shaped
+    text = "".join(part for frag, part in word[1:] if not hasattr(frag, "cbDefn"))
+    pieces = list(shaped[1:])
+    starts = [piece[1].__shapeData__[0].cluster if isinstance(piece[1], ShapedStr) and piece[1].__shapeData__ else None for piece in pieces]
+    for number, (frag, glyphs) in enumerate(pieces):
+        if not isinstance(glyphs, ShapedStr):
+            continue
+        end = next((start for start in starts[number + 1:] if start is not None), len(text))
+        shaped[number + 1] = (frag, in_reading_order(glyphs, text, frag.fontName, end))
+    return shaped
+
+
+def _texts_of_variants(cmap: str, subset: list[int]) -> str:
+    """A ToUnicode map as ReportLab wrote it, with every glyph drawn under a code of
+    glyphorder's mapped to the characters it stands for (UTF-16BE, as many as it takes)."""
+    from .glyphorder import VARIANT_TEXT
+
+    for index, code in enumerate(subset):
+        text = VARIANT_TEXT.get(code)
+        if text is not None:
+            cmap = cmap.replace("<%02X> <%04X>" % (index, code), "<%02X> <%s>" % (index, text.encode("utf-16-be").hex().upper()), 1)
+    return cmap
 
 
 # --- shaped text, formatted once per exact input ------------------------------------------------

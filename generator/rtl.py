@@ -24,7 +24,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .pdftags import begin_text_object, begin_word, end_actual_text, line_carrier, poppler_word_text
+from .glyphorder import in_reading_order
+from .pdftags import begin_item, begin_text_object, begin_word, end_span, line_carrier, poppler_word_text
 from .rlprivate import show
 
 Piece = tuple[str, bool]  # (text, bold)
@@ -222,12 +223,13 @@ class Chunk:
     one_object: bool = True  # ReportLab draws it as one text object (no mark raised or lowered)
 
 
-def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
+def run_chunks(shaped: str, text: str, rtl: bool, size: float, font_name: str) -> list[Chunk]:
     """A run as shaped -> its chunks from left to right, cut where a word starts or ends.
 
     A shaped run's glyphs are in visual order and each names the character it starts (its
     cluster). Drawn one after the other in one text block, the chunks put every glyph exactly
-    where the whole run put it."""
+    where the whole run put it; each glyph maps to the characters it stands for
+    (glyphorder.py)."""
     if not isinstance(shaped, ShapedStr):  # left to right and unshaped
         chunks, word = [], 0
         for match in re.finditer(r"[^ ]+| +", shaped):
@@ -243,12 +245,19 @@ def run_chunks(shaped: str, text: str, rtl: bool, size: float) -> list[Chunk]:
         word_of.append(None if ch == " " else word)
     words = text.split()
     data = shaped.__shapeData__
+    clusters = sorted({d.cluster for d in data})
     chunks, first = [], 0
     for index in range(1, len(data) + 1):
         if index == len(data) or word_of[data[index].cluster] != word_of[data[first].cluster]:
             owner = word_of[data[first].cluster]
             reads_as = "" if owner is None else poppler_word_text(words[owner], rtl)
-            chunks.append(Chunk(_unraised_first(shaped[first:index]), owner, reads_as,
+            last = max(d.cluster for d in data[first:index])
+            end = next((c for c in clusters if c > last), len(text))
+            # Glyphs say their characters, but stay in visual order: PDFium reads a
+            # right-to-left run's glyphs as drawn from the left, and Poppler's pdftotext
+            # spreads a word's /ActualText from its first glyph drawn to its last.
+            glyphs = in_reading_order(shaped[first:index], text, font_name, end, reorder=False)
+            chunks.append(Chunk(_unraised_first(glyphs), owner, reads_as,
                                 sum(d.x_advance for d in data[first:index]) * size / 1000,
                                 len({d.y_offset for d in data[first:index]}) == 1))
             first = index
@@ -287,23 +296,32 @@ def line_plan(runs: list[tuple[float, str, str, list[Chunk]]], logical: str, siz
 
 
 def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tuple[object, str], y: float,
-              size: float) -> None:
+              size: float, reading: list[tuple] | None = None) -> None:
     """Draw a line's runs (x, font, shaped, chunks), each word marked with what Poppler reads
-    for it, and give PDFium the whole line through one text object (`plan`, from line_plan)."""
+    for it, and give PDFium the whole line through one text object (`plan`, from line_plan).
+
+    Inside a block every word and every space is a content item of the structure tree, placed
+    in reading order by `reading` (each run's place in the line's logical order, and whether it
+    reads right to left: its chunks, drawn from the left, then read from the right)."""
     carrier, line_text = plan
+    structure = getattr(canvas, "structure", None)
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
         text.setFont(font, size)
+        place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
+            mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,)) if structure else None
             if chunk.word is not None:
-                begin_word(text, chunk.reads_as)
+                begin_word(text, chunk.reads_as, mcid)
                 if carrier is not None:
                     begin_text_object(text, line_text if (run_index, chunk_index) == carrier else "")
+            elif mcid is not None:
+                begin_item(text, mcid)
             show(text, chunk.glyphs)
-            if chunk.word is not None:
-                if carrier is not None:
-                    end_actual_text(text)
-                end_actual_text(text)
+            if chunk.word is not None and carrier is not None:
+                end_span(text)
+            if chunk.word is not None or mcid is not None:
+                end_span(text)
         canvas.drawText(text)
 
 
@@ -368,13 +386,14 @@ class BidiParagraph(Flowable):
         canvas.saveState()
         canvas.setFillColor(style.textColor)
         y = self.height - self._baseline_offset()
-        for runs, plan in self._drawing_plan():
-            draw_line(canvas, runs, plan, y, style.fontSize)
+        for number, (runs, plan, reading) in enumerate(self._drawing_plan()):
+            draw_line(canvas, runs, plan, y, style.fontSize, [((number,) + place, rtl) for place, rtl in reading])
             y -= style.leading
         canvas.restoreState()
 
-    def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str]]]:
-        """Every line's runs as drawn (x, font, shaped, chunks) and its PDFium plan, worked out
+    def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str], list[tuple]]]:
+        """Every line's runs as drawn (x, font, shaped, chunks), its PDFium plan and each run's
+        place in reading order ((logical index,), reads right to left), worked out
         once per line breaking, like _line_runs: a batch draws the same paragraph for every
         school, and all of it follows from the lines (wrap makes new ones with each new width)
         and the style, never from what was drawn before."""
@@ -385,7 +404,10 @@ class BidiParagraph(Flowable):
         left = style.leftIndent
         plan = []
         for number, line in enumerate(self.lines):
-            runs = self._visual_runs(number)
+            logical_runs = self._line_runs()[number]
+            order = visual_order([level for _, _, level in logical_runs])
+            runs = [logical_runs[i] for i in order]
+            reading = [((i,), logical_runs[i][2] % 2 == 1) for i in order]
             placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
             line_width = sum(width for (_, width), _ in placed)
             if style.alignment == TA_LEFT:
@@ -396,14 +418,15 @@ class BidiParagraph(Flowable):
                 x = right - line_width
             line_runs_drawn = []
             for ((shaped, width), bold), (text, _, level) in zip(placed, runs):
-                line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize)))
+                line_runs_drawn.append((x, self._font(bold), shaped, run_chunks(shaped, text, level % 2 == 1, style.fontSize, self._font(bold))))
                 x += width
             logical = "".join(text for text, _, _ in self._line_runs()[number])
             if number == 0 and self.bullet:
                 bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
-                line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize)))
+                line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize, style.fontName)))
+                reading.append(((-1,), False))  # the bullet is read first
                 logical = f"{self.bullet} {logical}"
-            plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize)))
+            plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize), reading))
         self._plan, self._plan_for = plan, self.lines
         return plan
 
