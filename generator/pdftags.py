@@ -38,8 +38,9 @@ from __future__ import annotations
 import types
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFPage, PDFString
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObject, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 from .rlprivate import RememberingTextObject
@@ -90,8 +91,10 @@ def _tagged_draw_on(self, canvas, x, y, _sW=0):
         structure.close()
 
 
+@lru_cache(maxsize=20_000)
 def utf16_hex(text: str) -> str:
-    """A PDF text string as a hex string: UTF-16BE with byte-order mark (any script, no escaping)."""
+    """A PDF text string as a hex string: UTF-16BE with byte-order mark (any script, no escaping).
+    Remembered: every school's copy marks the same words."""
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
@@ -270,16 +273,24 @@ def poppler_word_text(word: str, rtl: bool) -> str:
     return "".join(out)
 
 
-def begin_word(target, reads_as: str, mcid: int | None = None) -> None:
-    """A word of a right-to-left line: what Poppler extracts for its glyphs (and the content
-    item it is, when drawn inside a block)."""
-    item = "" if mcid is None else f"/MCID {mcid} "
-    _emit(target, f"/Span <<{item}/ActualText {utf16_hex(reads_as)}>> BDC")
+def word_marks(reads_as: str | None, mcid: int | None, line_text: str | None) -> tuple[str, str]:
+    """The operators that open and close the marking of one chunk of a right-to-left line:
+    a word (`reads_as`, what Poppler extracts for its glyphs) or spaces (None); the content
+    item it is inside a block (`mcid`); and, when the line has a carrier (line_carrier), the
+    inner /LineText list: the whole line for PDFium (`line_text`) or nothing ("")."""
+    item = "" if mcid is None else f"/MCID {mcid}"
+    if reads_as is None:
+        return (f"/Span <<{item}>> BDC", "EMC") if item else ("", "")
+    opening = f"/Span <<{item} /ActualText {utf16_hex(reads_as)}>> BDC"
+    if line_text is None:
+        return opening, "EMC"
+    inner = f"/LineText <</ActualText {utf16_hex(line_text)}>> BDC" if line_text else "/LineText <<>> BDC"
+    return f"{opening} {inner}", "EMC EMC"
 
 
-def begin_item(target, mcid: int) -> None:
-    """Glyphs that say their own text (the spaces of a right-to-left line): a content item."""
-    _emit(target, f"/Span <</MCID {mcid}>> BDC")
+def begin_word(target, reads_as: str) -> None:
+    """A word of a right-to-left line outside any block: what Poppler extracts for its glyphs."""
+    _emit(target, word_marks(reads_as, None, None)[0])
 
 
 def begin_text_object(target, line_text: str = "") -> None:
@@ -304,6 +315,7 @@ class Structure:
         self.canvas = canvas
         self.root = Node(Tag("Document"))
         self.stack = [self.root]
+        self.content: Node | None = None  # the block being drawn, whose content items are made now
         self.page = 0
         self.next_mcid = 0
         self.page_mcids: list[list[Node]] = [[]]  # per page, the element of each MCID
@@ -314,8 +326,9 @@ class Structure:
         node = Node(tag)
         self.stack[-1].children.append(node)
         self.stack.append(node)
-        if tag.role in CONTENT_ROLES and not self._inside_content():
+        if tag.role in CONTENT_ROLES and self.content is None:
             node.page = self.page
+            self.content = node
             self.canvas.addLiteral("EMC")  # the page's artifact sequence pauses while the block draws
             if not tag.own_spans:  # else its runs are content items of their own (content_item)
                 mcid = self.content_item(())
@@ -326,7 +339,8 @@ class Structure:
 
     def close(self) -> None:
         node = self.stack.pop()
-        if node.page >= 0:
+        if node is self.content:
+            self.content = None
             if not node.tag.own_spans:
                 self.canvas.addLiteral("EMC")
             self.canvas.addLiteral("/Artifact BMC")
@@ -341,7 +355,7 @@ class Structure:
         `order` places the item among the block's others in reading order (a right-to-left
         line draws its words from the left). Content items never nest: Poppler's
         MarkedContentOutputDev (pdfinfo -struct-text) ends an item at the first EMC inside it."""
-        node = next((n for n in reversed(self.stack) if n.page >= 0), None)
+        node = self.content
         if node is None:
             return None
         mcid = self.next_mcid
@@ -350,13 +364,34 @@ class Structure:
         node.mcids.append((order, mcid))
         return mcid
 
-    def _inside_content(self) -> bool:
-        return any(node.page >= 0 for node in self.stack[:-1])
-
     def next_page(self) -> None:
         self.page += 1
         self.next_mcid = 0
         self.page_mcids.append([])
+
+
+class IdsAndReferences(PDFObject):
+    """An array of marked-content ids and object references, written as ReportLab writes a
+    PDFArray of them (ten to a line) but each reference formatted once: a right-to-left
+    page's parent tree names the same paragraph for each of its words, over a thousand
+    entries a page."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def format(self, document):
+        numbers = document.idToObjectNumberAndVersion
+        known: dict[str, bytes] = {}
+        parts = []
+        for item in self.items:
+            if isinstance(item, PDFObjectReference):
+                text = known.get(item.name)
+                if text is None:
+                    text = known[item.name] = b"%d %d R" % numbers[item.name]
+                parts.append(text)
+            else:
+                parts.append(b"%d" % item)
+        return PDFArray(parts).format(document)
 
 
 def _logical_columns(children: list[Node], counts: tuple[int, ...]) -> list[Node]:
@@ -445,7 +480,7 @@ class TaggedCanvas(Canvas):
                 entries["Pg"] = pages[node.page]
                 kids = [mcid for _, mcid in sorted(node.mcids)] + kids
             if kids:
-                entries["K"] = PDFArray(kids)
+                entries["K"] = IdsAndReferences(kids)
             dicts[id(node)].dict.update(entries)
             for child in _elements(node):
                 fill(child, refs[id(node)], lang)
@@ -453,7 +488,7 @@ class TaggedCanvas(Canvas):
         fill(self.structure.root, root_ref, self.document_lang)
         nums = []
         for index, nodes in enumerate(self.structure.page_mcids[:len(pages)]):
-            nums += [index, PDFArray([refs[id(node)] for node in nodes])]
+            nums += [index, IdsAndReferences([refs[id(node)] for node in nodes])]
         parent_tree = PDFDictionary({"Nums": PDFArray(nums)})
         root.dict.update({"K": refs[id(self.structure.root)], "ParentTree": doc.Reference(parent_tree),
                           "ParentTreeNextKey": len(pages)})

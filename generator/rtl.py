@@ -25,7 +25,7 @@ from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
 from .glyphorder import in_reading_order
-from .pdftags import begin_item, begin_text_object, begin_word, end_span, line_carrier, poppler_word_text
+from .pdftags import line_carrier, poppler_word_text, word_marks
 from .rlprivate import show
 
 Piece = tuple[str, bool]  # (text, bold)
@@ -308,20 +308,17 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
         text.setFont(font, size)
+        operators = text._code  # marked content between the show operators of one text block (pdftags._emit)
         place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
             mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,)) if structure else None
-            if chunk.word is not None:
-                begin_word(text, chunk.reads_as, mcid)
-                if carrier is not None:
-                    begin_text_object(text, line_text if (run_index, chunk_index) == carrier else "")
-            elif mcid is not None:
-                begin_item(text, mcid)
+            inner = None if carrier is None else (line_text if (run_index, chunk_index) == carrier else "")
+            opening, closing = word_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
+            if opening:
+                operators.append(opening)
             show(text, chunk.glyphs)
-            if chunk.word is not None and carrier is not None:
-                end_span(text)
-            if chunk.word is not None or mcid is not None:
-                end_span(text)
+            if closing:
+                operators.append(closing)
         canvas.drawText(text)
 
 
