@@ -52,8 +52,14 @@ def variant_code(font_name: str, glyph: int, text: str) -> int:
     return code
 
 
+def glyph_text(glyphs: str) -> str:
+    """What drawn glyphs say through the ToUnicode map: a variant's text, else its code."""
+    return "".join(VARIANT_TEXT.get(ord(ch), ch) for ch in glyphs)
+
+
 def _own_text(code: int) -> str | None:
-    """A glyph's own character, NFKD; None for the private-use codes of unencoded glyphs."""
+    """A glyph's own character, NFKD (what it matches in the text); None for the
+    private-use codes of unencoded glyphs."""
     if 0xE000 <= code <= 0xF8FF or code >= 0xF0000:
         return None
     return unicodedata.normalize("NFKD", chr(code))
@@ -91,9 +97,11 @@ def _match(target: str, glyphs: list[int], chars: str) -> list[tuple[float, int,
     placed = []
     for index in glyphs:
         part = owns.get(index, [])
-        own = _own_text(ord(chars[index]))
         text = "".join(target[k] for k in part)
-        placed.append((part[0] if part else len(target) + 0.5, index, None if own and text == own else (text or NOTHING)))
+        text = unicodedata.normalize("NFC", text)
+        # A glyph keeps its own code only when that is exactly what it stands for: a joined
+        # Arabic form's code is a presentation form, which stands for the letter.
+        placed.append((part[0] if part else len(target) + 0.5, index, None if text == chars[index] else (text or NOTHING)))
     return placed
 
 

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .glyphorder import in_reading_order
+from .glyphorder import glyph_text, in_reading_order
 from .pdftags import line_carrier, poppler_word_text, word_marks
 from .rlprivate import show
 
@@ -282,7 +282,8 @@ def _unraised_first(glyphs: ShapedStr) -> ShapedStr:
 
 def line_plan(runs: list[tuple[float, str, str, list[Chunk]]], logical: str, size: float) -> tuple[object, str]:
     """Which word's text object gives PDFium the whole line, and what it says
-    (pdftags.line_carrier), for a line's runs (x, font, shaped, chunks)."""
+    (pdftags.line_carrier), for a line's runs (x, font, shaped, chunks). PDFium reads each
+    glyph through the font's ToUnicode map, so the model is given that text."""
     objects = []
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         pen = x
@@ -290,7 +291,7 @@ def line_plan(runs: list[tuple[float, str, str, list[Chunk]]], logical: str, siz
             if chunk.word is not None:
                 data = getattr(chunk.glyphs, "__shapeData__", None)
                 origin = pen + (data[0].x_offset * size / 1000 if data else 0.0)  # ReportLab writes it before the glyph
-                objects.append((origin, (run_index, chunk_index), str(chunk.glyphs), chunk.one_object))
+                objects.append((origin, (run_index, chunk_index), glyph_text(chunk.glyphs), chunk.one_object))
             pen += chunk.advance or pdfmetrics.stringWidth(chunk.glyphs, font, size)
     return line_carrier(objects, logical)
 

@@ -1,6 +1,7 @@
 """Shaped glyphs in reading order (generator/glyphorder.py): every word of every shaped
 language keeps every glyph exactly where HarfBuzz put it, and its glyphs, read in drawing
-order through the text each stands for, say the word.
+order through the text each stands for, say the word; no glyph maps to a compatibility
+character (an Arabic joined form maps to its letter, not to a presentation form).
 
 Words come from the fixture data (each shaped language's strings), so a new translation is
 checked too without a change here."""
@@ -67,7 +68,7 @@ def test_every_word_keeps_its_glyphs_in_place_and_reads_in_order(code):
     _, regular, _ = fonts.script_font(p.fonts, language.script)
     font = pdfmetrics.getFont(regular)
     rtl = language.direction == "rtl"
-    wrong, moved, fell_back = [], [], []
+    wrong, moved, fell_back, compatibility = [], [], [], []
     for word in words_of(code):
         if rtl:
             if not any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in word):
@@ -85,6 +86,9 @@ def test_every_word_keeps_its_glyphs_in_place_and_reads_in_order(code):
         read = "".join(reversed(parts)) if rtl else "".join(parts)  # right to left: drawn from the left
         if nfkc(read) != nfkc(word):
             (fell_back if after is before else wrong).append((word, read))
+        elif any(part != NOTHING and unicodedata.normalize("NFKC", part) != part for part in parts):
+            compatibility.append((word, read))  # a joined form's presentation-form code, say
     assert not moved, f"glyphs moved in {len(moved)} words, e.g. {moved[:3]}"
     assert not wrong, f"{len(wrong)} words read wrong, e.g. {wrong[:3]}"
     assert not fell_back, f"{len(fell_back)} words left as shaped, e.g. {fell_back[:3]}"
+    assert not compatibility, f"{len(compatibility)} words with glyphs that map to compatibility characters, e.g. {compatibility[:3]}"
