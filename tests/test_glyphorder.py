@@ -1,7 +1,7 @@
 """Shaped glyphs in reading order (generator/glyphorder.py): every word of every shaped
 language keeps every glyph exactly where HarfBuzz put it, and its glyphs, read in drawing
-order through the text each stands for, say the word; no glyph maps to a compatibility
-character (an Arabic joined form maps to its letter, not to a presentation form).
+order through the text each stands for, say the word; every glyph's text is in NFKC form
+(an Arabic joined form maps to its letter, not to a presentation form).
 
 Words come from the fixture data (each shaped language's strings), so a new translation is
 checked too without a change here."""
@@ -87,8 +87,8 @@ def test_every_word_keeps_its_glyphs_in_place_and_reads_in_order(code):
         if nfkc(read) != nfkc(word):
             (fell_back if after is before else wrong).append((word, read))
         elif any(part != NOTHING and unicodedata.normalize("NFKC", part) != part for part in parts):
-            compatibility.append((word, read))  # a joined form's presentation-form code, say
+            compatibility.append((word, read))  # a joined form's presentation form, or a decomposing letter (য়)
     assert not moved, f"glyphs moved in {len(moved)} words, e.g. {moved[:3]}"
     assert not wrong, f"{len(wrong)} words read wrong, e.g. {wrong[:3]}"
     assert not fell_back, f"{len(fell_back)} words left as shaped, e.g. {fell_back[:3]}"
-    assert not compatibility, f"{len(compatibility)} words with glyphs that map to compatibility characters, e.g. {compatibility[:3]}"
+    assert not compatibility, f"{len(compatibility)} words with glyphs whose text is not in NFKC form, e.g. {compatibility[:3]}"
