@@ -88,7 +88,7 @@ class ManifestEntry:
     def from_dict(raw: dict) -> "ManifestEntry | None":
         """An entry of an existing manifest; None if it is not one this version wrote."""
         try:
-            values = {f.name: raw[f.name] for f in dataclasses.fields(ManifestEntry) if f.name in raw}
+            values = {name: raw[name] for name in _ENTRY_FIELDS if name in raw}
             values["verified"] = Verified.from_dict(raw["verified"])
             for name in ("qr", "languages", "warnings"):
                 values[name] = tuple(str(v) for v in raw.get(name, ()))
@@ -97,3 +97,6 @@ class ManifestEntry:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         return entry if isinstance(entry.path, str) and isinstance(entry.input_hash, str) else None
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(ManifestEntry))  # read for every entry of a manifest

@@ -397,7 +397,9 @@ def build(options: Options, log=print, progress=None) -> Outcome:
                     more_pages = page_count_warning(project.layouts[job.layout], job, entries[job.output].pages)
                     if more_pages:
                         problems.warning(project.layouts[job.layout].pages_loc or Loc(project.layouts[job.layout].path), more_pages)
-                    entries[job.output] = entries[job.output].with_warnings(document_warnings(project, job, problems))
+                    warnings = tuple(document_warnings(project, job, problems))
+                    if warnings != entries[job.output].warnings:
+                        entries[job.output] = entries[job.output].with_warnings(list(warnings))
             outcome.built = [entries[e.path] for e in outcome.built]
             if options.all:
                 for path in sorted(no_longer_made(entries.values(), jobs, options)):
@@ -432,8 +434,8 @@ def no_longer_made(entries, jobs: list[Job], options: Options) -> set[str]:
 def up_to_date(out: Path, job: Job, entry: ManifestEntry | None) -> bool:
     if entry is None or entry.input_hash != job.input_hash:
         return False
-    try:
-        return (out / job.output).stat().st_size == entry.bytes and (out / entry.thumbnail).is_file()
+    try:  # os.path rather than pathlib: a no-change rerun asks this of every document
+        return os.stat(os.path.join(out, job.output)).st_size == entry.bytes and os.path.isfile(os.path.join(out, entry.thumbnail))
     except OSError:
         return False
 
@@ -477,6 +479,8 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
     """Warnings about what this document prints: its language files and the QR targets."""
+    if not problems.warnings:
+        return []
     relevant = {project.languages[code].path for code in job.languages} | {str(project.data_dir / "resources.yaml")}
     own = (project.layouts[job.layout].path, f"{job.label}:")  # a layout's warning about this very document
     return sorted({p.message for p in problems.warnings

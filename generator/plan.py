@@ -83,6 +83,7 @@ def digest_inputs(project: Project) -> InputDigests:
     return InputDigests(generator_digest(), fonts, shared, layouts, languages)
 
 
+@lru_cache(maxsize=4096)
 def slug(value: str) -> str:
     """'Chinese (Simplified)' -> 'chinese-simplified': safe in any file system, never a path."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
@@ -95,6 +96,9 @@ def output_name(school: School, layout: Layout, language: Language, paper: str, 
     return f"{slug(school.id)}/{slug(layout.name)}/{slug(paper)}/{code}_{slug(language.name_en)}{options.suffix()}.pdf"
 
 
+_fields = lru_cache(maxsize=None)(asdict)  # a school's and a print option's fields, read once per run (frozen, equal by value)
+
+
 def job_hash(digests: InputDigests, school: School, layout: Layout, languages: tuple[str, ...], paper: str,
              options: PrintOptions) -> str:
     feed = {
@@ -105,9 +109,9 @@ def job_hash(digests: InputDigests, school: School, layout: Layout, languages: t
         "layout": digests.layouts[layout.name],
         "languages": [digests.languages[code] for code in languages],
         "source": digests.languages["en"],  # footers and bilingual pages print English too
-        "school": asdict(school),
+        "school": _fields(school),
         "paper": paper,
-        "print": asdict(options),
+        "print": _fields(options),
     }
     return hashlib.sha256(json.dumps(feed, sort_keys=True).encode("utf-8")).hexdigest()
 
