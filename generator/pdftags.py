@@ -91,10 +91,11 @@ def _tagged_draw_on(self, canvas, x, y, _sW=0):
         structure.close()
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4096)
 def utf16_hex(text: str) -> str:
     """A PDF text string as a hex string: UTF-16BE with byte-order mark (any script, no escaping).
-    Remembered: every school's copy marks the same words."""
+    Remembered: every school's copy marks the same words (a worker runs one page's copies in a
+    row, so a small memory serves; whole paragraphs pass through here too)."""
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
