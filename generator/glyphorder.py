@@ -134,11 +134,20 @@ def _share(rest: list[int], count: int) -> list[list[int]]:
     return [rest[:head]] + [[k] for k in rest[head:]]
 
 
-def in_reading_order(shaped: ShapedStr, text: str, font_name: str, end: int | None = None, reorder: bool = True) -> ShapedStr:
+def in_reading_order(shaped: ShapedStr, text: str, font_name: str, end: int | None = None) -> ShapedStr:
     """`shaped` (glyphs of `text[cluster:]`, visual order) drawn in reading order, each glyph
     standing for its characters; the same marks on the page. `end`: where the text this
-    string was shaped from ends, when it stops before `text` does. `reorder` False keeps the
-    visual order and only gives each glyph its text (right-to-left words: see rtl.run_chunks)."""
+    string was shaped from ends, when it stops before `text` does."""
+    return _with_texts(shaped, text, font_name, end, reorder=True)
+
+
+def with_glyph_texts(shaped: ShapedStr, text: str, font_name: str, end: int | None = None) -> ShapedStr:
+    """`shaped` in its own (visual) order, each glyph standing for its characters: for
+    right-to-left words, which extractors read as drawn from the left (rtl.run_chunks)."""
+    return _with_texts(shaped, text, font_name, end, reorder=False)
+
+
+def _with_texts(shaped: ShapedStr, text: str, font_name: str, end: int | None, reorder: bool) -> ShapedStr:
     data, chars = shaped.__shapeData__, str(shaped)
     if not data or len(data) != len(chars) or any(d.cluster < 0 or d.cluster >= len(text) for d in data):
         return shaped
@@ -147,7 +156,7 @@ def in_reading_order(shaped: ShapedStr, text: str, font_name: str, end: int | No
     members: dict[int, list[int]] = {}
     for index, d in enumerate(data):
         members.setdefault(d.cluster, []).append(index)
-    placed: list[tuple[float, int, float, str | None]] = []
+    placed: list[tuple[int, float, int, str | None]] = []  # (group, place in its text, glyph, its text)
     j = 0
     while j < len(starts):
         # The narrowest group whose glyphs all stand for characters; failing that, the

@@ -99,19 +99,6 @@ def utf16_hex(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def _emit(target, operator: str) -> None:
-    """Write an operator to a canvas, or inside a text block (marked content may stand between
-    a text block's show operators, which keeps the glyphs exactly where one string put them)."""
-    if isinstance(target, Canvas):
-        target.addLiteral(operator)
-    else:
-        target._code.append(operator)  # PDFTextObject: its operators so far
-
-
-def end_span(target) -> None:
-    _emit(target, "EMC")
-
-
 # --- right-to-left lines: one text for Poppler, one for PDFium --------------------------------
 #
 # Both engines take a line's characters in drawing position order (left to right) and turn it
@@ -287,16 +274,6 @@ def word_marks(reads_as: str | None, mcid: int | None, line_text: str | None) ->
         return opening, "EMC"
     inner = f"/LineText <</ActualText {utf16_hex(line_text)}>> BDC" if line_text else "/LineText <<>> BDC"
     return f"{opening} {inner}", "EMC EMC"
-
-
-def begin_word(target, reads_as: str) -> None:
-    """A word of a right-to-left line outside any block: what Poppler extracts for its glyphs."""
-    _emit(target, word_marks(reads_as, None, None)[0])
-
-
-def begin_text_object(target, line_text: str = "") -> None:
-    """One text object of such a word: the whole line for PDFium, or nothing."""
-    _emit(target, f"/LineText <</ActualText {utf16_hex(line_text)}>> BDC" if line_text else "/LineText <<>> BDC")
 
 
 # --- building the tree while drawing ------------------------------------------------------------

@@ -28,6 +28,8 @@ from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
+from .glyphorder import VARIANT_TEXT, in_reading_order
+
 
 def code_length(canvas: Canvas) -> int:
     return len(canvas._code)
@@ -87,8 +89,6 @@ def install_reading_order() -> None:
 def words_in_reading_order(word, shaped):
     """A frag word as Paragraph shaped it ([width, (frag, text)...]) with each shaped piece's
     glyphs in reading order (glyphorder.in_reading_order); the same width and places."""
-    from .glyphorder import in_reading_order
-
     if shaped is word or len(shaped) < 2:
         return shaped
     text = "".join(part for frag, part in word[1:] if not hasattr(frag, "cbDefn"))
@@ -103,15 +103,20 @@ def words_in_reading_order(word, shaped):
 
 
 def _texts_of_variants(cmap: str, subset: list[int]) -> str:
-    """A ToUnicode map as ReportLab wrote it, with every glyph drawn under a code of
-    glyphorder's mapped to the characters it stands for (UTF-16BE, as many as it takes)."""
-    from .glyphorder import VARIANT_TEXT
-
+    """A ToUnicode map as ReportLab wrote it (one `<code> <unicode>` line per code of the
+    subset, after `N beginbfchar`), with every glyph drawn under a code of glyphorder's
+    mapped to the characters it stands for (UTF-16BE, as many as it takes)."""
+    if not any(code in VARIANT_TEXT for code in subset):
+        return cmap
+    lines = cmap.split("\n")
+    first = lines.index("%d beginbfchar" % len(subset)) + 1
     for index, code in enumerate(subset):
         text = VARIANT_TEXT.get(code)
         if text is not None:
-            cmap = cmap.replace("<%02X> <%04X>" % (index, code), "<%02X> <%s>" % (index, text.encode("utf-16-be").hex().upper()), 1)
-    return cmap
+            # ReportLab's line for it would name a private-use code no reader understands.
+            assert lines[first + index] == "<%02X> <%04X>" % (index, code), "ReportLab's ToUnicode layout changed"
+            lines[first + index] = "<%02X> <%s>" % (index, text.encode("utf-16-be").hex().upper())
+    return "\n".join(lines)
 
 
 # --- shaped text, formatted once per exact input ------------------------------------------------

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
-from .glyphorder import glyph_text, in_reading_order
+from .glyphorder import glyph_text, with_glyph_texts
 from .pdftags import line_carrier, poppler_word_text, word_marks
 from .rlprivate import show
 
@@ -256,7 +256,7 @@ def run_chunks(shaped: str, text: str, rtl: bool, size: float, font_name: str) -
             # Glyphs say their characters, but stay in visual order: PDFium reads a
             # right-to-left run's glyphs as drawn from the left, and Poppler's pdftotext
             # spreads a word's /ActualText from its first glyph drawn to its last.
-            glyphs = in_reading_order(shaped[first:index], text, font_name, end, reorder=False)
+            glyphs = with_glyph_texts(shaped[first:index], text, font_name, end)
             chunks.append(Chunk(_unraised_first(glyphs), owner, reads_as,
                                 sum(d.x_advance for d in data[first:index]) * size / 1000,
                                 len({d.y_offset for d in data[first:index]}) == 1))
@@ -309,7 +309,7 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
     for run_index, (x, font, shaped, chunks) in enumerate(runs):
         text = canvas.beginText(x, y)
         text.setFont(font, size)
-        operators = text._code  # marked content between the show operators of one text block (pdftags._emit)
+        operators = text._code  # marked content between the show operators of one text block keeps every glyph in place
         place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
             mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,)) if structure else None
@@ -403,7 +403,7 @@ class BidiParagraph(Flowable):
         plan = []
         for number, line in enumerate(self.lines):
             logical_runs = self._line_runs()[number]
-            order = visual_order([level for _, _, level in logical_runs])
+            order = self._visual_order(number)
             runs = [logical_runs[i] for i in order]
             reading = [((i,), logical_runs[i][2] % 2 == 1) for i in order]
             placed = [(shape(text, self._font(bold), style.fontSize, level % 2 == 1), bold) for text, bold, level in runs]
@@ -435,10 +435,10 @@ class BidiParagraph(Flowable):
             self._runs, self._runs_for = paragraph_runs(self.lines, self.rtl_base), self.lines
         return self._runs
 
-    def _visual_runs(self, number: int) -> list[tuple[str, bool, int]]:
-        runs = self._line_runs()[number]
-        return [runs[i] for i in visual_order([level for _, _, level in runs])]
+    def _visual_order(self, number: int) -> list[int]:
+        """Line `number`'s runs (indices in logical order) from left to right as drawn."""
+        return visual_order([level for _, _, level in self._line_runs()[number]])
 
     def visual_words(self) -> list[list[str]]:
         """The words of each line from left to right as drawn (for tests and checks)."""
-        return [[text for text, _, _ in self._visual_runs(number)] for number in range(len(self.lines))]
+        return [[self._line_runs()[number][i][0] for i in self._visual_order(number)] for number in range(len(self.lines))]

@@ -18,7 +18,7 @@ from reportlab.pdfbase.ttfonts import shapeStr
 
 from conftest import ROOT
 from generator import fonts
-from generator.glyphorder import NOTHING, VARIANT_TEXT, in_reading_order
+from generator.glyphorder import NOTHING, VARIANT_TEXT, in_reading_order, with_glyph_texts
 from generator.rtl import shape
 from generator.validate import load_project
 
@@ -78,7 +78,7 @@ def test_every_word_keeps_its_glyphs_in_place_and_reads_in_order(code):
             before = shapeStr(word, regular, 10, force=True)
         if not hasattr(before, "__shapeData__"):
             continue  # nothing to shape
-        after = in_reading_order(before, word, regular, reorder=not rtl)
+        after = (with_glyph_texts if rtl else in_reading_order)(before, word, regular)
         before._font = after._font = font
         if placements(before) != placements(after) or sum(d.x_advance for d in before.__shapeData__) != sum(d.x_advance for d in after.__shapeData__):
             moved.append(word)
