@@ -261,15 +261,17 @@ def poppler_word_text(word: str, rtl: bool) -> str:
     return "".join(out)
 
 
-def word_marks(reads_as: str | None, mcid: int | None, line_text: str | None) -> tuple[str, str]:
-    """The operators that open and close the marking of one chunk of a right-to-left line:
-    a word (`reads_as`, what Poppler extracts for its glyphs) or spaces (None); the content
-    item it is inside a block (`mcid`); and, when the line has a carrier (line_carrier), the
-    inner /LineText list: the whole line for PDFium (`line_text`) or nothing ("")."""
+def span_marks(actual_text: str | None, mcid: int | None, line_text: str | None = None) -> tuple[str, str]:
+    """The operators that open and close one marked span: what extraction reads for its glyphs
+    (`actual_text`: a shaped block's logical text, or what Poppler reads for a word of a
+    right-to-left line; None for glyphs that say their own text, such as spaces), the content
+    item it is inside a block (`mcid`), and, for a word of a right-to-left line that has a
+    carrier (line_carrier), the inner /LineText list: the whole line for PDFium (`line_text`)
+    or nothing ("")."""
     item = "" if mcid is None else f"/MCID {mcid}"
-    if reads_as is None:
+    if actual_text is None:
         return (f"/Span <<{item}>> BDC", "EMC") if item else ("", "")
-    opening = f"/Span <<{item} /ActualText {utf16_hex(reads_as)}>> BDC"
+    opening = f"/Span <<{item} /ActualText {utf16_hex(actual_text)}>> BDC"
     if line_text is None:
         return opening, "EMC"
     inner = f"/LineText <</ActualText {utf16_hex(line_text)}>> BDC" if line_text else "/LineText <<>> BDC"
@@ -311,7 +313,7 @@ class Structure:
             if not tag.own_spans:  # else its runs are content items of their own (content_item)
                 mcid = self.content_item(())
                 if tag.actual and tag.text:
-                    self.canvas.addLiteral(f"/Span <</MCID {mcid} /ActualText {utf16_hex(tag.text)}>> BDC")
+                    self.canvas.addLiteral(span_marks(tag.text, mcid)[0])
                 else:
                     self.canvas.addLiteral(f"/{tag.role} <</MCID {mcid}>> BDC")
 

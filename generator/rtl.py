@@ -25,7 +25,7 @@ from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Flowable
 
 from .glyphorder import glyph_text, with_glyph_texts
-from .pdftags import line_carrier, poppler_word_text, word_marks
+from .pdftags import line_carrier, poppler_word_text, span_marks
 from .rlprivate import show
 
 Piece = tuple[str, bool]  # (text, bold)
@@ -314,7 +314,7 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
         for chunk_index, chunk in enumerate(chunks):
             mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,)) if structure else None
             inner = None if carrier is None else (line_text if (run_index, chunk_index) == carrier else "")
-            opening, closing = word_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
+            opening, closing = span_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
             if opening:
                 operators.append(opening)
             show(text, chunk.glyphs)

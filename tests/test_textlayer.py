@@ -523,7 +523,7 @@ def test_pdfium_reads_back_the_line_text_built_for_it():
 
     from reportlab.pdfgen.canvas import Canvas
 
-    from generator.pdftags import pdfium_line_text, word_marks
+    from generator.pdftags import pdfium_line_text, span_marks
 
     pick = random.Random(20).choice
     alphabet = list("ابتثجح") + list("abcd") + list("12") + [" ", "(", ")", ".", "-", "/", "\u064d", "\u200c", ":", "،", "«", "»"]
@@ -532,7 +532,7 @@ def test_pdfium_reads_back_the_line_text_built_for_it():
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(300, 200), invariant=1)
     for line in lines:
-        opening, closing = word_marks("x", None, pdfium_line_text(line))  # as rtl.draw_line marks a line's carrier
+        opening, closing = span_marks("x", None, pdfium_line_text(line))  # as rtl.draw_line marks a line's carrier
         canvas.addLiteral(opening)
         canvas.setFont("Helvetica", 12)
         canvas.drawString(20, 100, "Mlj")  # left-to-right glyphs: PDFium keeps the carried text's order
