@@ -342,8 +342,10 @@ def test_pdfinfo_alone_prints_right_to_left_words_in_reading_order(code):
     order (each a content item), but each word's letters come in drawing order, left to
     right. Drawing them from the right would suit pdfinfo and break Poppler's own pdftotext,
     which spreads a word's /ActualText from its first glyph drawn to its last, and PDFium,
-    which reads a right-to-left run's glyphs as drawn from the left. Strict, so that a
-    Poppler that reads right-to-left content items in reading order shows up."""
+    which reads a right-to-left run's glyphs as drawn from the left. Glyphs that say the word
+    in drawing order instead of their own letters pass here and fail
+    test_scripts.test_right_to_left_words_stand_right_to_left_on_the_page (README). Strict,
+    so that a Poppler that reads right-to-left content items in reading order shows up."""
     printed = [text for _, _, text in structure(rendered("handout", code).pdf)]
     assert not paragraphs_missing_from(printed, "handout", code, only_own_language=True)
 
