@@ -8,7 +8,7 @@ lines are drawn run by run in visual order, so what a viewer extracts is not wha
 says. One mechanism serves both needs, marked content:
 
 - every block's drawing is marked content with an id, `/P <</MCID n>> BDC ... EMC`, that a
-  structure element (H1, H2, P, L/LI/LBody, Figure with /Alt, Div with /Lang) points to;
+  structure element (H1, H2, P, L/LI/LBody, Figure with /Alt and /BBox, Div with /Lang) points to;
 - a block of shaped text is `/Span <</MCID n /ActualText (...)>> BDC ... EMC`, the logical
   text as UTF-16BE with a byte-order mark, so extraction returns that; right-to-left lines
   are marked word by word for Poppler (each word a content item of its own, the element
@@ -24,7 +24,7 @@ Blocks say what they are with `mark(flowable, Tag(...))` (blocks.py); the draw s
 on a `TaggedCanvas`, which builds the tree while the flowables draw and writes it at save.
 
 ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers them):
-`Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
+`Flowable._hAlignAdjust` (where drawOn puts a figure, for its /BBox), `Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
 start), `Canvas._doc` (PDFDocument: Reference() registers the structure objects, Pages holds
 the page dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes;
 ReportLab's list lacks /StructParents) and `PDFTextObject._code` (marked content between the
@@ -84,11 +84,22 @@ def _tagged_draw_on(self, canvas, x, y, _sW=0):
     structure = getattr(canvas, "structure", None)
     if structure is None:
         return type(self).drawOn(self, canvas, x, y, _sW)
-    structure.open(self._tag)
+    structure.open(self._tag, _drawn_box(self, canvas, x, y, _sW) if self._tag.role == "Figure" else None)
     try:
         return type(self).drawOn(self, canvas, x, y, _sW)
     finally:
         structure.close()
+
+
+def _drawn_box(flowable, canvas, x: float, y: float, shift: float) -> tuple[float, float, float, float]:
+    """Where a figure lands on its page (default user space: what a figure's /BBox gives),
+    from the canvas's current matrix. Figures (a QR code, an image) have a fixed size, which
+    their wrap returns whatever the space offered."""
+    width, height = flowable.wrap(0, 0)
+    x = flowable._hAlignAdjust(x, shift)  # as Flowable.drawOn places it
+    corners = [canvas.absolutePosition(x + dx, y + dy) for dx in (0, width) for dy in (0, height)]
+    xs, ys = [round(cx, 2) for cx, _ in corners], [round(cy, 2) for _, cy in corners]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 @lru_cache(maxsize=4096)
@@ -286,6 +297,7 @@ class Node:
     children: list = field(default_factory=list)  # Node, in drawing order until closed
     page: int = -1  # content elements: the page of their drawing
     mcids: list[tuple[tuple, int]] = field(default_factory=list)  # (reading order, marked-content id) of its items
+    box: tuple[float, float, float, float] | None = None  # a figure's place on its page
 
 
 class Structure:
@@ -300,10 +312,10 @@ class Structure:
         self.next_mcid = 0
         self.page_mcids: list[list[Node]] = [[]]  # per page, the element of each MCID
 
-    def open(self, tag: Tag) -> None:
+    def open(self, tag: Tag, box: tuple[float, float, float, float] | None = None) -> None:
         if tag.role == "LBody":  # a list item's paragraph: LI > LBody, as PDF/UA asks
             self.open(Tag("LI"))
-        node = Node(tag)
+        node = Node(tag, box=box)
         self.stack[-1].children.append(node)
         self.stack.append(node)
         if tag.role in CONTENT_ROLES and self.content is None:
@@ -453,6 +465,8 @@ class TaggedCanvas(Canvas):
                 entries["Lang"] = PDFString(lang)
             if tag.alt:
                 entries["Alt"] = PDFString(tag.alt)
+            if node.box:  # the tagged-PDF rules ask it of every figure drawn on a page
+                entries["A"] = PDFDictionary({"O": PDFName("Layout"), "BBox": PDFArray(list(node.box))})
             if tag.actual and tag.text:  # what assistive technology and pdfinfo -struct-text read
                 entries["ActualText"] = PDFString(tag.text)
             kids = [refs[id(child)] for child in _elements(node)]

@@ -379,6 +379,79 @@ def test_blocks_in_another_language_say_so(code):
         assert [lang for _, lang, text in card if statement[:40] in squeezed(text)][0] == "en"
 
 
+def figure_cases():
+    codes = sorted(project().languages)
+    return [pytest.param(layout_name, code, id=f"{layout_name}-{code}") for layout_name in LAYOUTS
+            for code in (codes[0], codes[-1], *(c for c in codes if project().languages[c].direction == "rtl"))
+            if not (code == "en" and project().layouts[layout_name].language_mode == "each-but-english")]
+
+
+@pytest.mark.parametrize("layout_name,code", figure_cases())
+def test_every_figure_says_where_it_stands(layout_name, code):
+    """Each figure's /BBox (what a screen reader or a reflowing viewer uses to find it) frames
+    its QR code: cut from the rendered page at the box, the code decodes to the address its
+    alternative text names and fills most of the cut (right-to-left pages are mirrored, so a
+    box taken in the wrong place would miss it)."""
+    import io
+
+    import zxingcpp
+
+    pdf = rendered(layout_name, code).pdf
+    document = pikepdf.open(io.BytesIO(pdf))
+    figures = []
+
+    def walk(element):
+        if element.get("/S") == "/Figure":
+            figures.append(element)
+        for kid in element.get("/K", []):
+            if isinstance(kid, pikepdf.Dictionary):
+                walk(kid)
+
+    walk(document.Root.StructTreeRoot.K)
+    assert figures
+    pages = [p.objgen for p in document.pages]
+    scale = 4
+    rendered_pages = {}
+    drawn = pypdfium2.PdfDocument(pdf)
+    try:
+        for figure in figures:
+            x0, y0, x1, y1 = (float(v) for v in figure.A.BBox)
+            assert x1 > x0 and y1 > y0, "an empty box"
+            index = pages.index(figure.Pg.objgen)
+            if index not in rendered_pages:
+                rendered_pages[index] = drawn[index].render(scale=scale).to_pil().convert("L")
+            image = rendered_pages[index]
+            height = drawn[index].get_height()
+            cut = image.crop((round(x0 * scale), round((height - y1) * scale), round(x1 * scale), round((height - y0) * scale)))
+            found = zxingcpp.read_barcodes(cut, formats=zxingcpp.BarcodeFormat.QRCode)
+            address = str(figure.Alt).removeprefix("QR code: ")
+            assert [r.text for r in found] == [address], f"the box {[x0, y0, x1, y1]} on page {index + 1} does not frame the code for {address}"
+            corners = [(p.x, p.y) for p in (found[0].position.top_left, found[0].position.bottom_right)]
+            assert corners[1][0] - corners[0][0] > 0.6 * cut.width, "the box is much larger than its code"
+    finally:
+        drawn.close()
+
+
+def test_a_figure_box_follows_the_canvas_and_the_alignment():
+    """The /BBox is in the page's space: through every translation the canvas made (a table
+    cell draws its figure in the cell's own space) and where drawOn puts an aligned figure."""
+    import io
+
+    from generator.pdftags import Tag, TaggedCanvas, mark
+    from generator.qr import QRCode
+
+    out = io.BytesIO()
+    canvas = TaggedCanvas(out, pagesize=(300, 300), lang="en")
+    canvas.translate(10, 20)  # as a frame or a cell moves the origin
+    code = mark(QRCode("https://example.org/a", 60), Tag("Figure", alt="QR code: https://example.org/a"))
+    code.hAlign = "CENTER"
+    code.drawOn(canvas, 30, 40, _sW=40)  # 40 pt to spare: centred, it moves 20 pt right
+    canvas.save()
+    document = pikepdf.open(io.BytesIO(out.getvalue()))
+    figure = document.Root.StructTreeRoot.K.K[0]
+    assert [float(v) for v in figure.A.BBox] == [60, 60, 120, 120]
+
+
 STANDARD_ROLES = {"Document", "Part", "Sect", "Div", "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody",
                   "Figure", "Span", "Link", "Table", "TR", "TH", "TD", "Caption", "Note"}
 
