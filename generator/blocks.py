@@ -105,10 +105,10 @@ class BlockContext:
                 paragraph = cls(content, style, bulletText=bullet)
             _PARAGRAPHS[key] = paragraph
             # Shaped text draws glyphs that do not say their characters; right-to-left
-            # paragraphs mark their lines themselves (rtl.py), in logical order.
+            # paragraphs mark their lines themselves (rtl.py), in logical order. A bullet
+            # is the list item's Lbl, not part of its text (pdftags.Structure.label).
             text = "".join(text for text, _ in runs)
-            mark(paragraph, Tag(role, f"{bullet} {text}" if bullet else text, bool(self.script.shaping) or self.rtl,
-                                self.lang, own_spans=self.rtl))
+            mark(paragraph, Tag(role, text, bool(self.script.shaping) or self.rtl, self.lang, own_spans=self.rtl))
         return paragraph
 
     def alignment(self, align: str) -> int:

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import types
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObject, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
-from .rlprivate import RememberingTextObject
+from .rlprivate import RememberingTextObject, install_bullet_labels
 
 CONTENT_ROLES = {"H1", "H2", "H3", "P", "LBody", "Figure"}  # roles whose drawing is their content
 
@@ -298,6 +299,8 @@ class Node:
     page: int = -1  # content elements: the page of their drawing
     mcids: list[tuple[tuple, int]] = field(default_factory=list)  # (reading order, marked-content id) of its items
     box: tuple[float, float, float, float] | None = None  # a figure's place on its page
+    opening: tuple[int, str] | None = None  # a content element's opening operator: (its index in the page's operators, it)
+    label: "Node | None" = None  # a list item's Lbl, which holds its bullet
 
 
 class Structure:
@@ -324,10 +327,9 @@ class Structure:
             self.canvas.addLiteral("EMC")  # the page's artifact sequence pauses while the block draws
             if not tag.own_spans:  # else its runs are content items of their own (content_item)
                 mcid = self.content_item(())
-                if tag.actual and tag.text:
-                    self.canvas.addLiteral(span_marks(tag.text, mcid)[0])
-                else:
-                    self.canvas.addLiteral(f"/{tag.role} <</MCID {mcid}>> BDC")
+                opening = span_marks(tag.text, mcid)[0] if tag.actual and tag.text else f"/{tag.role} <</MCID {mcid}>> BDC"
+                node.opening = (len(self.canvas._code), opening)
+                self.canvas.addLiteral(opening)
 
     def close(self) -> None:
         node = self.stack.pop()
@@ -341,20 +343,54 @@ class Structure:
         if node.tag.role == "LBody":
             self.close()  # its LI
 
-    def content_item(self, order: tuple) -> int | None:
+    @contextmanager
+    def label(self):
+        """While ReportLab draws a list item's bullet (before the item's text): the bullet is
+        the item's Lbl (LI > Lbl, LBody, as PDF/UA asks). The LBody's content item was opened
+        before the bullet and nothing is painted in it yet, so its opening operator moves to
+        after the bullet."""
+        node = self.content
+        if node is None or node.tag.role != "LBody" or node.opening is None:
+            yield
+            return
+        code = self.canvas._code
+        at, opening = node.opening
+        if code[at] != opening:
+            raise RuntimeError("a list item's content item was not where it was opened (ReportLab's drawing changed?)")
+        del code[at]
+        node.opening = None
+        code.append(f"/Lbl <</MCID {self.content_item((), label=True)}>> BDC")
+        try:
+            yield
+        finally:
+            code.append("EMC")
+            code.append(opening)
+
+    def content_item(self, order: tuple, label: bool = False) -> int | None:
         """A new marked-content id for the block being drawn, or None outside any block.
 
         `order` places the item among the block's others in reading order (a right-to-left
-        line draws its words from the left). Content items never nest: Poppler's
+        line draws its words from the left). `label`: the item is a list item's bullet, which
+        belongs to the item's Lbl. Content items never nest: Poppler's
         MarkedContentOutputDev (pdfinfo -struct-text) ends an item at the first EMC inside it."""
         node = self.content
         if node is None:
             return None
+        if label and node.tag.role == "LBody":
+            node = self._label_of(node)
         mcid = self.next_mcid
         self.next_mcid += 1
         self.page_mcids[self.page].append(node)
         node.mcids.append((order, mcid))
         return mcid
+
+    def _label_of(self, body: Node) -> Node:
+        """A list item's Lbl, made the first time: before its LBody, in the same LI."""
+        if body.label is None:
+            item = self.stack[self.stack.index(body) - 1]  # its LI
+            body.label = Node(Tag("Lbl"), page=body.page)
+            item.children.insert(item.children.index(body), body.label)
+        return body.label
 
     def next_page(self) -> None:
         self.page += 1
@@ -416,6 +452,7 @@ class TaggedCanvas(Canvas):
         super().__init__(*args, lang=lang, **kwargs)
         self.document_lang = lang
         self.structure = Structure(self)
+        install_bullet_labels()
         self.setViewerPreference("DisplayDocTitle", "true")
 
     def beginText(self, x=0, y=0, direction=None):

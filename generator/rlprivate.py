@@ -15,6 +15,9 @@ Why each is needed:
   ToUnicode map with) are wrapped by `install_reading_order`: shaped words are drawn in
   reading order with each glyph's own text (glyphorder.py), and ReportLab has no hook for
   either.
+- `reportlab.platypus.paragraph._drawBullet` (the name Paragraph draws a bullet with, before
+  the first line's text) is wrapped by `install_bullet_labels`: a list item's bullet is its
+  own structure element, Lbl (pdftags.py); ReportLab draws it inside the paragraph.
 An upgrade of ReportLab must re-check these (tests/test_render.py and tests/test_scripts.py cover them).
 """
 
@@ -84,6 +87,24 @@ def install_reading_order() -> None:
     shape_in_reading_order.reading_order = True
     rl_paragraph.shapeFragWord = shape_in_reading_order
     ttfonts.makeToUnicodeCMap = to_unicode_map
+
+
+def install_bullet_labels() -> None:
+    """Wrap Paragraph's bullet drawing (once): on a canvas that builds a structure tree, a
+    list item's bullet is drawn as its Lbl (pdftags.Structure.label)."""
+    if getattr(rl_paragraph._drawBullet, "labelled", False):
+        return
+    draw_bullet = rl_paragraph._drawBullet
+
+    def draw_labelled_bullet(canvas, *args, **kwargs):
+        structure = getattr(canvas, "structure", None)
+        if structure is None:
+            return draw_bullet(canvas, *args, **kwargs)
+        with structure.label():
+            return draw_bullet(canvas, *args, **kwargs)
+
+    draw_labelled_bullet.labelled = True
+    rl_paragraph._drawBullet = draw_labelled_bullet
 
 
 def words_in_reading_order(word, shaped):

@@ -211,6 +211,9 @@ def paragraph_runs(lines: list[list[list[Piece]]], rtl_base: bool) -> list[list[
     return result
 
 
+BULLET = (-1,)  # a list item's bullet, in a line's reading order: first
+
+
 @dataclass
 class Chunk:
     """Consecutive glyphs of a run drawn with one show operator: a word (its index in the run,
@@ -312,7 +315,7 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
         operators = text._code  # marked content between the show operators of one text block keeps every glyph in place
         place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
-            mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,)) if structure else None
+            mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,), label=place[-1:] == BULLET) if structure else None
             inner = None if carrier is None else (line_text if (run_index, chunk_index) == carrier else "")
             opening, closing = span_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
             if opening:
@@ -422,7 +425,7 @@ class BidiParagraph(Flowable):
             if number == 0 and self.bullet:
                 bullet_x = self.width - pdfmetrics.stringWidth(self.bullet, style.fontName, style.fontSize)
                 line_runs_drawn.append((bullet_x, style.fontName, self.bullet, run_chunks(self.bullet, self.bullet, False, style.fontSize, style.fontName)))
-                reading.append(((-1,), False))  # the bullet is read first
+                reading.append((BULLET, False))  # the bullet is read first, as the list item's Lbl
                 logical = f"{self.bullet} {logical}"
             plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize), reading))
         self._plan, self._plan_for = plan, self.lines

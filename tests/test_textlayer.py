@@ -50,21 +50,19 @@ def rendered(layout_name: str, code: str):
     return render_job(p, layout, p.languages[code], layout.papers[0])
 
 
-def page_texts(layout_name: str, code: str) -> list[tuple[str, str]]:
-    """(language, text) of every text block and list item the document prints."""
+def page_blocks(layout_name: str, code: str) -> list[tuple[str, bt.Block]]:
+    """(language, block) of every text block and list the document prints, in template order."""
     p = project()
     layout, language = p.layouts[layout_name], p.languages[code]
     result = rendered(layout_name, code)
     tree = parse_document(p, layout, language, layout.papers[0], result.fit, None, None)
     frame = code if layout.language_mode == "each" else "en"
-    texts: list[tuple[str, str]] = []
+    found: list[tuple[str, bt.Block]] = []
 
     def walk(blocks, lang):
         for block in blocks:
-            if isinstance(block, bt.Text):
-                texts.append((lang, "".join(t for t, _ in block.runs)))
-            elif isinstance(block, bt.ListBlock):
-                texts.extend((lang, "".join(t for t, _ in runs)) for runs in block.items)
+            if isinstance(block, (bt.Text, bt.ListBlock)):
+                found.append((lang, block))
             elif isinstance(block, bt.Columns):
                 for column in block.columns:
                     walk(column, lang)
@@ -77,6 +75,17 @@ def page_texts(layout_name: str, code: str) -> list[tuple[str, str]]:
         for _, blocks in page.regions:
             walk(blocks, frame)
         walk(page.frames, frame)
+    return found
+
+
+def page_texts(layout_name: str, code: str) -> list[tuple[str, str]]:
+    """(language, text) of every text block and list item the document prints."""
+    texts: list[tuple[str, str]] = []
+    for lang, block in page_blocks(layout_name, code):
+        if isinstance(block, bt.Text):
+            texts.append((lang, "".join(t for t, _ in block.runs)))
+        else:
+            texts.extend((lang, "".join(t for t, _ in runs)) for runs in block.items)
     return texts
 
 
@@ -227,14 +236,16 @@ def structure(pdf: bytes) -> list[tuple[int, str, str]]:
     elements, lines = [], out.splitlines()
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped or stripped.startswith('"'):
-            continue
+        if not stripped or stripped.startswith('"') or stripped.startswith("/"):
+            continue  # an item's text, or an attribute ("Figure:" is followed by its /BBox)
         items = []  # the element's content items, each on a line of its own
         for following in lines[index + 1:]:
+            if following.strip().startswith("/"):
+                continue
             if not following.strip().startswith('"'):
                 break
             items.append(following.strip()[1:-1])
-        elements.append(((len(line) - len(line.lstrip())) // 2, stripped.split()[0], "".join(items)))
+        elements.append(((len(line) - len(line.lstrip())) // 2, stripped.split()[0].rstrip(":"), "".join(items)))
     return elements
 
 
@@ -430,6 +441,21 @@ def test_every_figure_says_where_it_stands(layout_name, code):
             assert corners[1][0] - corners[0][0] > 0.6 * cut.width, "the box is much larger than its code"
     finally:
         drawn.close()
+
+
+@pytest.mark.parametrize("layout_name,code", document_cases())
+def test_each_list_item_has_its_bullet_as_its_label(layout_name, code):
+    """PDF/UA's list: every item is LI > Lbl (its bullet, and only that) + LBody (its text),
+    so a screen reader announces the bullet as a label and reads the text on its own."""
+    elements = tagged_elements(rendered(layout_name, code).pdf)
+    bullets = [block.bullet for _, block in page_blocks(layout_name, code) if isinstance(block, bt.ListBlock) for runs in block.items if runs]
+    items = [index for index, (role, _, _) in enumerate(elements) if role == "LI"]
+    assert len(items) >= len(bullets)  # a card prints its statements on every card
+    for index in items:
+        (label_role, _, label), (body_role, _, body) = elements[index + 1], elements[index + 2]
+        assert (label_role, body_role) == ("Lbl", "LBody"), f"a list item holds {label_role}, {body_role}"
+        assert squeezed(label) in {squeezed(bullet) for bullet in bullets}, f"a label says {label!r}"
+        assert not squeezed(body).startswith(squeezed(label)), f"the bullet is in the item's text too: {body[:30]!r}"
 
 
 def test_a_figure_box_follows_the_canvas_and_the_alignment():
