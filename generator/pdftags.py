@@ -41,7 +41,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObject, PDFObjectReference, PDFPage, PDFString
+from xml.sax.saxutils import escape
+
+from reportlab.pdfbase.pdfdoc import XMP, PDFArray, PDFDictionary, PDFName, PDFObject, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 from .rlprivate import RememberingTextObject, install_bullet_labels
@@ -445,6 +447,29 @@ def _elements(node: Node) -> list[Node]:
     return out
 
 
+def xmp_packet(described: dict[str, str], lang: str) -> str:
+    """The document's XMP metadata: what its Info dictionary says (title, author, subject,
+    creator, producer) and its language, as PDF/UA asks (a dc:title in the catalog's
+    /Metadata). No pdfuaid claim: the files are not validated as PDF/UA (README). No dates,
+    so the bytes stay a function of the inputs. Values are escaped: data never becomes markup."""
+    def text(key: str) -> str:
+        return escape(described.get(key, ""))
+
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">\n'
+            f'<dc:format>application/pdf</dc:format>\n'
+            f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text("title")}</rdf:li></rdf:Alt></dc:title>\n'
+            f'<dc:creator><rdf:Seq><rdf:li>{text("author")}</rdf:li></rdf:Seq></dc:creator>\n'
+            f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{text("subject")}</rdf:li></rdf:Alt></dc:description>\n'
+            f'<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>\n'
+            f'<xmp:CreatorTool>{text("creator")}</xmp:CreatorTool>\n'
+            f'<pdf:Producer>{text("producer")}</pdf:Producer>\n'
+            '</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>')
+
+
 class TaggedCanvas(Canvas):
     """A canvas that writes a tagged PDF: marked content, artifacts and the structure tree."""
 
@@ -452,6 +477,7 @@ class TaggedCanvas(Canvas):
         super().__init__(*args, lang=lang, **kwargs)
         self.document_lang = lang
         self.structure = Structure(self)
+        self.described: dict[str, str] = {}  # title, author, subject, creator, producer: also in the XMP metadata
         install_bullet_labels()
         self.setViewerPreference("DisplayDocTitle", "true")
 
@@ -470,10 +496,32 @@ class TaggedCanvas(Canvas):
         page.StructParents = page_index
         self.structure.next_page()
 
+    def setTitle(self, title):
+        self.described["title"] = title
+        super().setTitle(title)
+
+    def setAuthor(self, author):
+        self.described["author"] = author
+        super().setAuthor(author)
+
+    def setSubject(self, subject):
+        self.described["subject"] = subject
+        super().setSubject(subject)
+
+    def setCreator(self, creator):
+        self.described["creator"] = creator
+        super().setCreator(creator)
+
+    def setProducer(self, producer):
+        self.described["producer"] = producer
+        super().setProducer(producer)
+
     def save(self):
         if len(self._code):
             self.showPage()
         self._write_structure()
+        packet = xmp_packet(self.described, self.document_lang)
+        self.setCatalogEntry("Metadata", XMP(creator=lambda document: packet.encode("utf-8")))
         super().save()
 
     # --- the objects ---------------------------------------------------------------------

@@ -458,6 +458,28 @@ def test_each_list_item_has_its_bullet_as_its_label(layout_name, code):
         assert not squeezed(body).startswith(squeezed(label)), f"the bullet is in the item's text too: {body[:30]!r}"
 
 
+def test_metadata_says_what_the_info_says_and_never_becomes_markup():
+    """The XMP packet repeats the title, author and subject as data: markup characters in
+    them stay characters (a school named "A & B <x>" is not an XML element)."""
+    import io
+
+    from generator.pdftags import TaggedCanvas
+
+    out = io.BytesIO()
+    canvas = TaggedCanvas(out, pagesize=(100, 100), lang="fr", invariant=1)
+    canvas.setTitle('Droits & devoirs <b>"école"</b>')
+    canvas.setAuthor("A & B </rdf:li>")
+    canvas.setSubject("x < y")
+    canvas.drawString(10, 10, "x")
+    canvas.save()
+    document = pikepdf.open(io.BytesIO(out.getvalue()))
+    metadata = document.open_metadata()
+    assert metadata.get("dc:title") == 'Droits & devoirs <b>"école"</b>' == str(document.trailer.Info.Title)
+    assert metadata.get("dc:creator") == ["A & B </rdf:li>"]
+    assert metadata.get("dc:description") == "x < y"
+    assert metadata.get("dc:language") == {"fr"}
+
+
 def test_a_figure_box_follows_the_canvas_and_the_alignment():
     """The /BBox is in the page's space: through every translation the canvas made (a table
     cell draws its figure in the cell's own space) and where drawOn puts an aligned figure."""
@@ -496,7 +518,8 @@ def test_what_pdf_ua_asks_that_can_be_checked_here(layout_name, code):
     PDFs' tags were checked for"): marked and tagged, every painted thing either a block's
     marked content or an artifact, every marked-content id in the structure and the parent
     tree and back, standard roles only, headings that do not skip a level, figures with
-    alternative text, a language, a title that is shown, every font embedded."""
+    alternative text, a language, a title that is shown and is in the XMP metadata as
+    dc:title (with the language as dc:language), every font embedded."""
     import io
 
     document = pikepdf.open(io.BytesIO(rendered(layout_name, code).pdf))
@@ -505,6 +528,9 @@ def test_what_pdf_ua_asks_that_can_be_checked_here(layout_name, code):
     assert str(root.Lang)
     assert str(document.trailer.Info.Title).strip()
     assert root.ViewerPreferences.DisplayDocTitle is True
+    metadata = document.open_metadata()
+    assert metadata.get("dc:title") == str(document.trailer.Info.Title)
+    assert metadata.get("dc:language") == {str(root.Lang)}
     tree = root.StructTreeRoot
     parent_tree = dict(zip(list(tree.ParentTree.Nums)[::2], list(tree.ParentTree.Nums)[1::2]))
     headings, owners = [], {}
