@@ -24,13 +24,15 @@ Blocks say what they are with `mark(flowable, Tag(...))` (blocks.py); the draw s
 on a `TaggedCanvas`, which builds the tree while the flowables draw and writes it at save.
 
 ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers them):
-`Flowable._hAlignAdjust` (where drawOn puts a figure, for its /BBox), `Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
-start), `Canvas._doc` (PDFDocument: Reference() registers the structure objects, Pages holds
-the page dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes;
-ReportLab's list lacks /StructParents) and `PDFTextObject._code` (marked content between the
-show operators of one text block, so that cutting a line into words moves no glyph).
-Everything else is public: `addLiteral`, `setCatalogEntry`, `setViewerPreference`,
-`reportlab.pdfbase.pdfdoc` objects.
+`Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
+start, and a list item's opening operator moves after its bullet), `Canvas._doc`
+(PDFDocument: Reference() registers the structure objects, Pages holds the page
+dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes; ReportLab's list
+lacks /StructParents), `Flowable._hAlignAdjust` (where drawOn puts a figure, for its /BBox)
+and `PDFTextObject._code` (marked content between the show operators of one text block, so
+that cutting a line into words moves no glyph). Everything else is public: `addLiteral`,
+`setCatalogEntry`, `setViewerPreference`, `absolutePosition`, `reportlab.pdfbase.pdfdoc`
+objects (XMP among them).
 """
 
 from __future__ import annotations
@@ -460,7 +462,7 @@ def xmp_packet(described: dict[str, str], lang: str) -> str:
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
             '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">\n'
-            f'<dc:format>application/pdf</dc:format>\n'
+            '<dc:format>application/pdf</dc:format>\n'
             f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text("title")}</rdf:li></rdf:Alt></dc:title>\n'
             f'<dc:creator><rdf:Seq><rdf:li>{text("author")}</rdf:li></rdf:Seq></dc:creator>\n'
             f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{text("subject")}</rdf:li></rdf:Alt></dc:description>\n'

@@ -18,7 +18,8 @@ Why each is needed:
 - `reportlab.platypus.paragraph._drawBullet` (the name Paragraph draws a bullet with, before
   the first line's text) is wrapped by `install_bullet_labels`: a list item's bullet is its
   own structure element, Lbl (pdftags.py); ReportLab draws it inside the paragraph.
-An upgrade of ReportLab must re-check these (tests/test_render.py and tests/test_scripts.py cover them).
+An upgrade of ReportLab must re-check these (tests/test_render.py, tests/test_scripts.py and
+tests/test_textlayer.py cover them).
 """
 
 from __future__ import annotations
