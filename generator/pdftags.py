@@ -27,7 +27,7 @@ ReportLab internals used (re-check on upgrade; tests/test_textlayer.py covers th
 `Canvas._code` (the page's operators: the page-wide artifact sequence is opened at its
 start, and a list item's opening operator moves after its bullet), `Canvas._doc`
 (PDFDocument: Reference() registers the structure objects, Pages holds the page
-dictionaries), `PDFPage.__NoDefault__` (the keys a page dictionary writes; ReportLab's list
+dictionaries, info what the Info dictionary says, repeated in the XMP metadata), `PDFPage.__NoDefault__` (the keys a page dictionary writes; ReportLab's list
 lacks /StructParents), `Flowable._hAlignAdjust` (where drawOn puts a figure, for its /BBox)
 and `PDFTextObject._code` (marked content between the show operators of one text block, so
 that cutting a line into words moves no glyph). Everything else is public: `addLiteral`,
@@ -479,7 +479,6 @@ class TaggedCanvas(Canvas):
         super().__init__(*args, lang=lang, **kwargs)
         self.document_lang = lang
         self.structure = Structure(self)
-        self.described: dict[str, str] = {}  # title, author, subject, creator, producer: also in the XMP metadata
         install_bullet_labels()
         self.setViewerPreference("DisplayDocTitle", "true")
 
@@ -498,31 +497,13 @@ class TaggedCanvas(Canvas):
         page.StructParents = page_index
         self.structure.next_page()
 
-    def setTitle(self, title):
-        self.described["title"] = title
-        super().setTitle(title)
-
-    def setAuthor(self, author):
-        self.described["author"] = author
-        super().setAuthor(author)
-
-    def setSubject(self, subject):
-        self.described["subject"] = subject
-        super().setSubject(subject)
-
-    def setCreator(self, creator):
-        self.described["creator"] = creator
-        super().setCreator(creator)
-
-    def setProducer(self, producer):
-        self.described["producer"] = producer
-        super().setProducer(producer)
-
     def save(self):
         if len(self._code):
             self.showPage()
         self._write_structure()
-        packet = xmp_packet(self.described, self.document_lang)
+        info = self._doc.info  # what the Info dictionary will say, defaults included
+        packet = xmp_packet({key: getattr(info, key) for key in ("title", "author", "subject", "creator", "producer")},
+                            self.document_lang)
         self.setCatalogEntry("Metadata", XMP(creator=lambda document: packet.encode("utf-8")))
         super().save()
 

@@ -315,7 +315,10 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
         operators = text._code  # marked content between the show operators of one text block keeps every glyph in place
         place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
-            mcid = structure.content_item(place + (-chunk_index if rtl else chunk_index,), label=place[-1:] == BULLET) if structure else None
+            mcid = None
+            if structure:
+                order = place + (-chunk_index if rtl else chunk_index,)
+                mcid = structure.content_item(order, label=place[-1:] == BULLET)
             inner = None if carrier is None else (line_text if (run_index, chunk_index) == carrier else "")
             opening, closing = span_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
             if opening:
