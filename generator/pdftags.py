@@ -45,6 +45,8 @@ from functools import lru_cache
 
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfdoc import XMP, PDFArray, PDFDictionary, PDFName, PDFObject, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
@@ -426,6 +428,38 @@ class IdsAndReferences(PDFObject):
         return PDFArray(parts).format(document)
 
 
+@lru_cache(maxsize=None)
+def _name_bytes(name: str) -> bytes:
+    return PDFName(name).encode("extpdfdoc")
+
+
+class StructElem(PDFDictionary):
+    """A structure element's dictionary, written byte for byte as ReportLab writes any
+    PDFDictionary (keys sorted, names escaped, entries joined as pdfMultiLine says), with
+    its keys, names and references formatted once each instead of through pdfdoc.format:
+    a card sheet has some two hundred elements, and ReportLab's per-entry formatting was
+    the top of save's profile. Any other value (strings, arrays, dictionaries) is left to
+    pdfdoc.format."""
+
+    def format(self, document, IND=b"\n "):
+        numbers = document.idToObjectNumberAndVersion
+        entries = []
+        for key in sorted(self.dict):
+            value = self.dict[key]
+            if isinstance(value, PDFObjectReference):
+                text = b"%d %d R" % numbers[value.name]
+            elif isinstance(value, str):  # a name, as PDFName returned it
+                text = value.encode("extpdfdoc")
+            else:
+                text = pdfdoc.format(value, document)
+            entries.append(_name_bytes(key) + b" " + text)
+        if (self.multiline and rl_config.pdfMultiLine) or self.multiline == "forced":
+            return b"<<\n" + IND.join(entries) + b"\n>>"
+        for at in reversed(range(6, len(entries), 6)):  # ReportLab breaks the line every six entries
+            entries.insert(at, b"\n ")
+        return b"<<\n" + b" ".join(entries) + b"\n>>"
+
+
 def _logical_columns(children: list[Node], counts: tuple[int, ...]) -> list[Node]:
     """Children drawn cell by cell from the left in a mirrored (right-to-left) row -> the
     columns' logical order, first column first."""
@@ -436,6 +470,10 @@ def _logical_columns(children: list[Node], counts: tuple[int, ...]) -> list[Node
         cells.append(children[start:start + count])
         start += count
     return [child for cell in reversed(cells) for child in cell]
+
+
+_STRUCT_ELEM = PDFName("StructElem")
+_role_name = lru_cache(maxsize=None)(PDFName)
 
 
 def _elements(node: Node) -> list[Node]:
@@ -513,10 +551,10 @@ class TaggedCanvas(Canvas):
         doc = self._doc
         pages = [doc.Reference(page) for page in doc.Pages.pages]
         refs: dict[int, PDFObjectReference] = {}
-        dicts: dict[int, PDFDictionary] = {}
+        dicts: dict[int, StructElem] = {}
 
         def register(node: Node) -> None:  # every element an object first: parents and children refer to each other
-            dicts[id(node)] = PDFDictionary()
+            dicts[id(node)] = StructElem()
             refs[id(node)] = doc.Reference(dicts[id(node)])
             for child in _elements(node):
                 register(child)
@@ -527,7 +565,7 @@ class TaggedCanvas(Canvas):
 
         def fill(node: Node, parent_ref, inherited_lang: str) -> None:
             tag = node.tag
-            entries = {"Type": PDFName("StructElem"), "S": PDFName(tag.role), "P": parent_ref}
+            entries = {"Type": _STRUCT_ELEM, "S": _role_name(tag.role), "P": parent_ref}
             lang = tag.lang or inherited_lang
             if lang and lang != inherited_lang:
                 entries["Lang"] = PDFString(lang)
