@@ -430,7 +430,12 @@ class IdsAndReferences(PDFObject):
 
 @lru_cache(maxsize=None)
 def _name_bytes(name: str) -> bytes:
-    return PDFName(name).encode("extpdfdoc")
+    return _encoded(PDFName(name))
+
+
+@lru_cache(maxsize=None)
+def _encoded(name: str) -> bytes:  # the few names a structure tree uses (roles, types)
+    return name.encode("extpdfdoc")
 
 
 class StructElem(PDFDictionary):
@@ -449,7 +454,7 @@ class StructElem(PDFDictionary):
             if isinstance(value, PDFObjectReference):
                 text = b"%d %d R" % numbers[value.name]
             elif isinstance(value, str):  # a name, as PDFName returned it
-                text = value.encode("extpdfdoc")
+                text = _encoded(value)
             else:
                 text = pdfdoc.format(value, document)
             entries.append(_name_bytes(key) + b" " + text)

@@ -29,7 +29,7 @@ from .manifest import ManifestEntry, PrintedCode, Verified
 from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
-from .render import Rendered, render_job
+from .render import Rendered, render_for_school
 from .template import TemplateProblem
 from .validate import check_glyph_coverage, font_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
@@ -253,7 +253,7 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
     try:
         layout = project.layouts[job.layout]
         language, page_languages = job_languages(project, job)
-        result = render_job(project, layout, language, job.paper, project.schools[job.school], job.print, page_languages)
+        result = render_for_school(project, layout, language, job.paper, project.schools[job.school], job.print, page_languages)
         for code, text in result.texts.items():
             for loc, message in glyph_problems(project, project.languages[code], text):
                 return JobResult(job, error=f"{loc}: {message}")

@@ -2,19 +2,28 @@
 
 The stages are their own modules (template.py, blocktree.py, layout.py, draw.py); this
 module only chains them for one document, for the pipeline and for tests.
+
+A layout whose template never names the school (the wallet card) gives every school the
+same document. For the pipeline (render_for_school), such a document is rendered once per
+process and language, paper, print options and template XML (every fit's, which is all
+the school could have changed), and the same result serves every school's copy, which the
+pipeline still verifies and writes on its own. The key holds every input the stages read,
+so the bytes are the ones a fresh render gives, whatever ran before.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error every stage may raise)
 from .draw import Drawn, draw, print_scale
 from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
+from .template import names_the_school, render_template
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rendered:
     pdf: bytes
     pages: int
@@ -33,6 +42,49 @@ def render_job(project: Project, layout: Layout, language: Language, paper: str,
     laid_out = lay_out(project, layout, language, paper, school, options, page_languages)
     drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
     return rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
+
+
+def render_for_school(project: Project, layout: Layout, language: Language, paper: str, school: School,
+                      options: PrintOptions = PrintOptions(), page_languages: list[Language] | None = None) -> Rendered:
+    """render_job for the pipeline: a document no school changes is rendered once per
+    process, and every school's copy gets that very result."""
+    key = same_for_every_school(project, layout, language, paper, school, options, page_languages)
+    documents = shared_documents(project) if key is not None else {}
+    if key in documents:
+        return documents[key][-1]
+    result = render_job(project, layout, language, paper, school, options, page_languages)
+    if key is not None:
+        if len(documents) >= MAX_SHARED:
+            documents.clear()
+        # The objects the key names by identity stay alive with the entry, so no other can take their ids.
+        documents[key] = (layout, language, project.papers[paper], tuple(page_languages or ()), result)
+    return result
+
+
+def same_for_every_school(project: Project, layout: Layout, language: Language, paper: str, school: School | None,
+                          options: PrintOptions, page_languages: list[Language] | None) -> tuple | None:
+    """The key of a document no school changes, or None if the template names the school:
+    the very layout, language and paper objects (a changed copy is another document), the
+    print options, and the XML the template gives for every fit."""
+    if names_the_school(layout):
+        return None
+    xml = tuple(render_template(project, layout, language, paper, fit, school, page_languages) for fit, _ in layout.fits)
+    return (id(layout), id(language), id(project.papers[paper]), paper, options,
+            tuple(id(l) for l in page_languages or ()), xml)
+
+
+# Per project (a worker holds one): a card sheet in every language on two papers is 48
+# documents of 60-150 KB; emptied when full, which costs only time.
+MAX_SHARED = 64
+_shared: dict[int, dict] = {}
+
+
+def shared_documents(project: Project) -> dict:
+    key = id(project)
+    if key not in _shared:
+        _shared[key] = {}
+        weakref.finalize(project, _shared.pop, key, None)
+    return _shared[key]
 
 
 def rendered(laid_out: LaidOut, drawn: Drawn, scale: float = 1.0) -> Rendered:

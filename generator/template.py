@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Loc
@@ -66,6 +67,25 @@ def compiled(layout: Layout) -> jinja2.Template:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(Loc(path, exc.lineno or 1, 1), f"template syntax: {exc.message}") from None
     return _environments[key]
+
+
+def names_the_school(layout: Layout) -> bool:
+    """Whether a school's data can change what the template gives: it names `school`, or it
+    includes, imports or extends another template (which might). A template that does
+    neither gives the same XML for every school (the wallet card), so the batch makes that
+    document once per language and paper and every school's copy is the same bytes."""
+    key = (str(layout.directory), layout.template_source)
+    if key not in _names_school:
+        try:
+            tree = _environment(layout).parse(layout.template_source)
+        except jinja2.TemplateSyntaxError:
+            return True  # reported as a template problem where it is compiled
+        _names_school[key] = ("school" in meta.find_undeclared_variables(tree)
+                              or any(True for _ in meta.find_referenced_templates(tree)))
+    return _names_school[key]
+
+
+_names_school: dict[tuple[str, str], bool] = {}
 
 
 def date_of(language: Language, iso: str) -> str:

@@ -142,3 +142,36 @@ def test_strict_refuses_a_link_checked_more_than_180_days_ago(project):
     problems = Problems()
     refuse_unverified_links(changed, problems, today=date(2026, 11, 28))
     assert [p.message.split(":")[0] for p in problems.errors] == ["resource 'aclu'"]
+
+
+# --- a document no school changes is made once per worker -----------------------------------------
+
+def test_every_schools_card_is_the_same_verified_document_made_once_per_worker(batch_data, tmp_path, monkeypatch):
+    """The card never names the school: each school's copy is the same bytes, still
+    verified and written for that school; with one worker the sheet is drawn once."""
+    import generator.render as render
+
+    drawn = []
+    real_draw = render.draw
+    monkeypatch.setattr(render, "draw", lambda *args: drawn.append(args[0].title) or real_draw(*args))
+    out = tmp_path / "out"
+    result = run_cli("build", "--all", "--jobs", "1", "--layout", "card", "--paper", "letter", "--lang", "es",
+                     "--data", str(batch_data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cards = {d["school"]: d for d in manifest(out).values()}
+    assert sorted(cards) == ["maple-elementary", "oak-middle"]
+    assert len(drawn) == 1, drawn
+    maple, oak = (out / cards[s]["path"] for s in ("maple-elementary", "oak-middle"))
+    assert maple.read_bytes() == oak.read_bytes()
+    for entry in cards.values():
+        assert entry["verified"]["pages"] == 2 and entry["verified"]["qr"].startswith(("decoded", "identical-to"))
+        assert (out / entry["thumbnail"]).stat().st_size > 0
+
+
+def test_a_page_that_names_the_school_is_made_for_each_school(batch_data, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("build", "--all", "--jobs", "1", "--layout", "handout", "--paper", "letter", "--lang", "en",
+                     "--data", str(batch_data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    handouts = {d["school"]: (out / d["path"]).read_bytes() for d in manifest(out).values()}
+    assert handouts["maple-elementary"] != handouts["oak-middle"]

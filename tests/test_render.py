@@ -136,3 +136,36 @@ def test_chinese_lines_never_start_with_a_closing_mark_or_cut_a_number(project):
         for line in lines[1:]:
             assert line and line[0] not in ALL_CANNOT_START, (width, lines)
         assert all("800-421-3481" in line or "800" not in line for line in lines), (width, lines)
+
+
+@pytest.mark.parametrize("source, names", [
+    ("<p>{{ t.card_title }}</p>", False),
+    ("<p>{{ school.name }}</p>", True),
+    ("{% if lang.code == 'en' %}{{ school['phone'] }}{% endif %}", True),
+    ("{% for s in [school] %}{{ s.name }}{% endfor %}", True),
+    ("{% include 'other.xml.j2' %}", True),  # another template might name it
+    ("{% set school_name = 'x' %}<p>{{ school_name }}</p>", False),
+])
+def test_a_template_names_the_school_or_gives_every_school_the_same_page(project, source, names):
+    from generator.template import names_the_school
+
+    layout = dataclasses.replace(project.layouts["card"], template_source=source)
+    assert names_the_school(layout) is names
+    assert names_the_school(project.layouts["card"]) is False
+    assert names_the_school(project.layouts["handout"]) is True
+
+
+def test_a_shared_document_is_never_served_for_a_changed_layout_or_language(project):
+    """The pipeline's memo names the layout and language objects: a changed copy (other
+    styles, other strings) under the same name is rendered afresh."""
+    from generator.render import render_for_school
+
+    school = next(iter(project.schools.values()))
+    layout, language = project.layouts["card"], project.languages["en"]
+    first = render_for_school(project, layout, language, "letter", school)
+    assert render_for_school(project, layout, language, "letter", school) is first
+    styles = {name: dataclasses.replace(style, font_size=style.font_size - 0.5) for name, style in layout.styles.items()}
+    smaller = dataclasses.replace(layout, styles=styles, fits=(("normal", styles),) + layout.fits[1:])
+    assert render_for_school(project, smaller, language, "letter", school).pdf != first.pdf
+    changed, renamed = with_strings(project, "en", card_hint="Keep this card with you.")
+    assert render_for_school(project, layout, renamed, "letter", school).pdf != first.pdf
