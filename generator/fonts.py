@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from .fontmanifest import FontManifest, ScriptFont
-from .rlprivate import assign_private_codes, install_reading_order
+from .rlprivate import assign_private_codes, install_reading_order, install_subset_memo
 
 
 
@@ -62,6 +62,7 @@ def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     for name in (regular, bold):
         assign_private_codes(name)
     install_reading_order()
+    install_subset_memo()
     return regular, bold
 
 

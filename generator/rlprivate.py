@@ -18,6 +18,10 @@ Why each is needed:
 - `reportlab.platypus.paragraph._drawBullet` (the name Paragraph draws a bullet with, before
   the first line's text) is wrapped by `install_bullet_labels`: a list item's bullet is its
   own structure element, Lbl (pdftags.py); ReportLab draws it inside the paragraph.
+- `TTFontFace.makeSubset` and the `pdfdoc.PDFZCompress` filter object are wrapped by
+  `install_subset_memo`: a font subset file, and its compressed form, is made once per exact
+  glyph list (ReportLab makes and compresses it again for every document, and every school's
+  copy of a page embeds the same subsets).
 An upgrade of ReportLab must re-check these (tests/test_render.py, tests/test_scripts.py and
 tests/test_textlayer.py cover them).
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapedStr
 from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.pdfgen.canvas import Canvas
@@ -106,6 +110,47 @@ def install_bullet_labels() -> None:
 
     draw_labelled_bullet.labelled = True
     rl_paragraph._drawBullet = draw_labelled_bullet
+
+
+# --- font subset files, made and compressed once per exact glyph list --------------------------
+# A subset file is a function of the font file and the glyph list (ReportLab's makeSubset
+# reads nothing else), and compressing it is a function of its bytes: so a remembered file
+# and its compressed form are byte for byte what ReportLab would make again.
+
+MAX_SUBSETS = 32  # per font face; a page kind embeds two to six subsets, and a batch runs kind by kind
+_COMPRESSED: dict[int, tuple[bytes, bytes]] = {}  # id of a remembered subset file -> (that file, compressed)
+
+
+def install_subset_memo() -> None:
+    """Wrap TTFontFace.makeSubset and the FlateDecode filter's encode (once)."""
+    if getattr(ttfonts.TTFontFace.makeSubset, "remembering", False):
+        return
+    make_subset = ttfonts.TTFontFace.makeSubset
+    compress = pdfdoc.PDFZCompress.encode
+
+    def remembered_subset(face, subset):
+        known = face.__dict__.setdefault("_subset_files", {})
+        key = tuple(subset)
+        if key not in known:
+            if len(known) >= MAX_SUBSETS:
+                for data in known.values():
+                    _COMPRESSED.pop(id(data), None)
+                known.clear()
+            known[key] = make_subset(face, subset)
+            _COMPRESSED[id(known[key])] = (known[key], b"")
+        return known[key]
+
+    def remembered_compress(data):
+        known = _COMPRESSED.get(id(data))
+        if known is None or known[0] is not data:
+            return compress(data)
+        if not known[1]:
+            _COMPRESSED[id(data)] = known = (data, compress(data))
+        return known[1]
+
+    remembered_subset.remembering = True
+    ttfonts.TTFontFace.makeSubset = remembered_subset
+    pdfdoc.PDFZCompress.encode = remembered_compress
 
 
 def words_in_reading_order(word, shaped):

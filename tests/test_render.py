@@ -15,6 +15,8 @@ from generator.qr import module_size_mm, qr_matrix
 from generator.render import render_job
 from generator.verify import verify_pdf
 
+from conftest import ROOT
+
 
 def with_strings(project, lang, **changes):
     language = project.languages[lang]
@@ -169,3 +171,37 @@ def test_a_shared_document_is_never_served_for_a_changed_layout_or_language(proj
     assert render_for_school(project, smaller, language, "letter", school).pdf != first.pdf
     changed, renamed = with_strings(project, "en", card_hint="Keep this card with you.")
     assert render_for_school(project, layout, renamed, "letter", school).pdf != first.pdf
+
+
+def test_a_remembered_font_subset_is_byte_for_byte_what_reportlab_makes(project):
+    """Font subset files are made and compressed once per exact glyph list
+    (rlprivate.install_subset_memo): each remembered file must be ReportLab's own subset of
+    that list, and its compressed form zlib's, and a page made with a warm memo must be the
+    page a fresh process makes."""
+    import subprocess
+    import sys
+    import zlib
+
+    from reportlab.pdfbase import pdfmetrics, ttfonts
+
+    from generator import rlprivate
+
+    school = next(iter(project.schools.values()))
+    for code in ("en", "ar", "bn"):
+        for _ in range(2):
+            warm = render_job(project, project.layouts["handout"], project.languages[code], "letter", school).pdf
+    faces = {id(font.face): font.face for font in pdfmetrics._fonts.values() if isinstance(font, ttfonts.TTFont)}
+    remembered = [(face, key, data) for face in faces.values() for key, data in face.__dict__.get("_subset_files", {}).items()]
+    assert len(remembered) >= 6  # regular and bold of three scripts
+    for face, key, data in remembered:
+        assert data == ttfonts.TTFontFile.makeSubset(face, list(key)), face.filename
+        if id(data) in rlprivate._COMPRESSED and rlprivate._COMPRESSED[id(data)][1]:
+            assert rlprivate._COMPRESSED[id(data)][1] == zlib.compress(data)
+    fresh = subprocess.run([sys.executable, "-c", (
+        "import sys; from generator.validate import load_project; from generator.render import render_job; "
+        "from pathlib import Path; p, _ = load_project(Path('data'), Path('layouts'), Path('fonts')); "
+        "s = next(iter(p.schools.values())); "
+        "sys.stdout.buffer.write(render_job(p, p.layouts['handout'], p.languages['bn'], 'letter', s).pdf)")],
+        cwd=ROOT, capture_output=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stderr.decode()[-2000:]
+    assert fresh.stdout == warm
