@@ -76,9 +76,13 @@ class ManifestEntry:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict:
-        raw = dataclasses.asdict(self)
+        """The entry as manifest.json holds it. Written field by field: dataclasses.asdict
+        deep-copies every value, and a semester run writes 7,680 entries twice (manifest
+        and catalog)."""
+        raw = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        raw["verified"] = {name: getattr(self.verified, name) for name in _VERIFIED_FIELDS}
         raw["qr"], raw["languages"], raw["warnings"] = list(self.qr), list(self.languages), list(self.warnings)
-        raw["qr_codes"] = [dataclasses.asdict(code) for code in self.qr_codes]
+        raw["qr_codes"] = [{name: getattr(code, name) for name in _CODE_FIELDS} for code in self.qr_codes]
         return raw
 
     def with_warnings(self, warnings: list[str]) -> "ManifestEntry":
@@ -100,3 +104,5 @@ class ManifestEntry:
 
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(ManifestEntry))  # read for every entry of a manifest
+_VERIFIED_FIELDS = tuple(f.name for f in dataclasses.fields(Verified))
+_CODE_FIELDS = tuple(f.name for f in dataclasses.fields(PrintedCode))

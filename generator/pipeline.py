@@ -369,7 +369,8 @@ def build(options: Options, log=print, progress=None) -> Outcome:
             pending: list[JobResult] = []
 
             def write_pending() -> None:
-                atomic_write_all([(inside(options.out, path), data) for result in pending
+                root = options.out.resolve()
+                atomic_write_all([(inside(options.out, path, root), data) for result in pending
                                   for path, data in ((result.job.output, result.pdf),
                                                      (thumbnail_path(result.job.output), result.thumbnail))])
                 for result in pending:

@@ -86,9 +86,10 @@ def atomic_write_all(files: list[tuple[Path, bytes]]) -> None:
         raise
 
 
-def inside(out_dir: Path, relative: str) -> Path:
-    """Resolve an output path and refuse anything that would land outside the output directory."""
-    root = out_dir.resolve()
+def inside(out_dir: Path, relative: str, root: Path | None = None) -> Path:
+    """Resolve an output path and refuse anything that would land outside the output directory.
+    `root`: the output directory already resolved, for a caller placing many files."""
+    root = root or out_dir.resolve()
     target = (root / relative).resolve()
     if root != target and root not in target.parents:
         raise ValueError(f"output path '{relative}' would leave the output directory")

@@ -238,3 +238,23 @@ def test_a_documents_bytes_do_not_depend_on_what_the_process_drew_before(tmp_pat
     assert found, "the Nepali handout was built"
     relative = found[0].relative_to(alone)
     assert (alone / relative).read_bytes() == (after / relative).read_bytes(), name
+
+
+def test_a_manifest_entry_is_written_whole_and_read_back_equal():
+    """What the manifest records of a document (every field, the verification, each printed
+    code, the warnings) is read back by the next run as the same entry: an incremental build
+    trusts it."""
+    import dataclasses
+
+    from generator.manifest import ManifestEntry, PrintedCode, Verified
+
+    values = {field.name: f"<{field.name}> \"é\"" for field in dataclasses.fields(ManifestEntry)}
+    values.update(pages=1, bytes=2048, qr=("https://a.example/x", "https://b.example/y"), languages=("en", "ar"),
+                  verified=Verified(1, "ar", "title", "all embedded (2)", "identical-to x/y.pdf", "own"),
+                  qr_codes=(PrintedCode("https://a.example/x", 25.0, 0.76, "https://c.example/"),),
+                  warnings=("resource 'aclu': verified_on is empty",))
+    entry = ManifestEntry(**values)
+    raw = json.loads(json.dumps(entry.as_dict()))
+    assert ManifestEntry.from_dict(raw) == entry
+    assert raw == json.loads(json.dumps(dataclasses.asdict(entry)))  # the shape every earlier manifest had
+    assert raw["verified"]["qr"] == "identical-to x/y.pdf" and raw["qr_codes"][0]["module_mm"] == 0.76
