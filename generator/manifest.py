@@ -21,7 +21,7 @@ class Verified:
     title: str  # the document title a viewer shows
     fonts: str  # "all embedded and subset (N)"
     qr: str  # "decoded" (rendered at 150 dpi and decoded), or "identical-to <path>" (same drawing, decoded there)
-    thumbnail: str = "own"  # the thumbnail was rendered from this document
+    thumbnail: str = "own"  # "own" (rendered from this document), or "identical-to <path>" (that document's bytes are these)
 
     @staticmethod
     def from_dict(raw: dict) -> "Verified":

@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -229,7 +229,7 @@ def _init_worker(project: Project) -> None:
     """A worker receives the project that was validated, planned and hashed: it never reads
     the data again, so an edit during a run cannot make a document disagree with its hash."""
     _worker.clear()
-    _worker.update(project=project, decoded={})
+    _worker.update(project=project, decoded={}, thumbnails={})
 
 
 def job_families(project: Project, job: Job) -> set[str]:
@@ -241,15 +241,17 @@ def job_families(project: Project, job: Job) -> set[str]:
 def _run_in_worker(job: Job) -> JobResult:
     import resource
 
-    result = run_job(_worker["project"], job, _worker["decoded"])
+    result = run_job(_worker["project"], job, _worker["decoded"], _worker["thumbnails"])
     result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
 
 
-def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
+def run_job(project: Project, job: Job, decoded: dict[str, str],
+            thumbnails: dict[bytes, tuple[str, bytes, bytes]] | None = None) -> JobResult:
     """Render and verify one job. Never raises for a problem of the job's own.
     `decoded` maps the fingerprint of each QR drawing already decoded to the document it
-    was decoded in (per worker)."""
+    was decoded in (per worker); `thumbnails`, if given, the documents whose thumbnail was
+    rendered in this worker (see thumbnail_of)."""
     try:
         layout = project.layouts[job.layout]
         language, page_languages = job_languages(project, job)
@@ -265,16 +267,37 @@ def run_job(project: Project, job: Job, decoded: dict[str, str]) -> JobResult:
             faults += redirect_faults(project, result)
             if faults:
                 return JobResult(job, error="; ".join(faults))
-            thumbnail = pdf_thumbnail(result.pdf, document)
+            thumbnail, made_from = thumbnail_of(result.pdf, document, job.output, thumbnails)
         finally:
             document.close()
         more_pages = page_count_warning(layout, job, result.pages)
+        verified = replace(verified, thumbnail=made_from)
         return JobResult(job, result.pdf, thumbnail, manifest_entry(project, job, result, verified),
                          warnings=(more_pages,) if more_pages else ())
     except (LayoutProblem, TemplateProblem) as exc:
         return JobResult(job, error=str(exc))
     except Exception as exc:  # a bug must not stop the batch; it is reported with the job
         return JobResult(job, error=f"internal error ({type(exc).__name__}: {exc}); please report it")
+
+
+MAX_THUMBNAILS = 64  # per worker: the card's documents of a run, by language and paper; emptied when full
+
+
+def thumbnail_of(pdf: bytes, document, output: str, thumbnails: dict | None) -> tuple[bytes, str]:
+    """The document's thumbnail and what the manifest says of it: "own" (rendered from this
+    document), or "identical-to <path>" when this worker has rendered the thumbnail of a
+    document of exactly these bytes (every school's copy of the wallet card): the same
+    bytes render the same picture."""
+    digest = hashlib.sha256(pdf).digest() if thumbnails is not None else b""
+    known = thumbnails.get(digest) if thumbnails is not None else None
+    if known is not None and known[1] == pdf:
+        return known[2], f"identical-to {known[0]}"
+    png = pdf_thumbnail(pdf, document)
+    if thumbnails is not None:
+        if len(thumbnails) >= MAX_THUMBNAILS:
+            thumbnails.clear()
+        thumbnails[digest] = (output, pdf, png)
+    return png, "own"
 
 
 def redirect_faults(project: Project, result: Rendered) -> list[str]:
@@ -449,8 +472,9 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
     try:
         if workers == 1:
             decoded: dict[str, str] = {}
+            thumbnails: dict = {}
             for job in jobs:
-                yield run_job(project, job, decoded)
+                yield run_job(project, job, decoded, thumbnails)
                 bar and bar.update(1)
             return
         # Jobs grouped by the large (CJK) font family they need, each group run by workers of

@@ -163,6 +163,10 @@ def test_every_schools_card_is_the_same_verified_document_made_once_per_worker(b
     assert len(drawn) == 1, drawn
     maple, oak = (out / cards[s]["path"] for s in ("maple-elementary", "oak-middle"))
     assert maple.read_bytes() == oak.read_bytes()
+    first, second = sorted(cards.values(), key=lambda e: e["verified"]["thumbnail"] != "own")
+    assert first["verified"]["thumbnail"] == "own"
+    assert second["verified"]["thumbnail"] == f"identical-to {first['path']}"  # the same bytes, rendered once
+    assert (out / first["thumbnail"]).read_bytes() == (out / second["thumbnail"]).read_bytes()
     for entry in cards.values():
         assert entry["verified"]["pages"] == 2 and entry["verified"]["qr"].startswith(("decoded", "identical-to"))
         assert (out / entry["thumbnail"]).stat().st_size > 0
@@ -173,5 +177,7 @@ def test_a_page_that_names_the_school_is_made_for_each_school(batch_data, tmp_pa
     result = run_cli("build", "--all", "--jobs", "1", "--layout", "handout", "--paper", "letter", "--lang", "en",
                      "--data", str(batch_data), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    handouts = {d["school"]: (out / d["path"]).read_bytes() for d in manifest(out).values()}
+    entries = manifest(out).values()
+    handouts = {d["school"]: (out / d["path"]).read_bytes() for d in entries}
     assert handouts["maple-elementary"] != handouts["oak-middle"]
+    assert all(d["verified"]["thumbnail"] == "own" for d in entries)
