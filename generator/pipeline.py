@@ -486,9 +486,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
             groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
         font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
         for key in sorted(groups):
-            # Every school's copy of one page in a row: a worker's cached paragraphs are the
-            # ones its next job prints, so a small cache serves the whole batch.
-            group = sorted(groups[key], key=lambda job: (job.layout, job.paper, job.print.name, job.lang, job.school))
+            group = sorted(groups[key], key=batch_order)
             with ProcessPoolExecutor(max_workers=min(workers, len(group)), initializer=_init_worker,
                                      initargs=(project,)) as pool:
                 # as_completed lets go of each future once yielded; a list of them would keep
@@ -500,6 +498,13 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
                     bar and bar.update(1)
     finally:
         bar and bar.close()
+
+
+def batch_order(job: Job) -> tuple:
+    """The order workers get jobs in: every school's copy of one page in a row, so that a
+    worker's cached paragraphs, shaped words, font subsets and shared documents are the ones
+    its next job needs, and a small cache serves the whole batch."""
+    return job.layout, job.paper, job.print.name, job.lang, job.school
 
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:
