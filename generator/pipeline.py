@@ -30,7 +30,7 @@ from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_for_school
-from .template import TemplateProblem
+from .template import TemplateProblem, names_the_school
 from .validate import check_glyph_coverage, font_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
@@ -267,7 +267,9 @@ def run_job(project: Project, job: Job, decoded: dict[str, str],
             faults += redirect_faults(project, result)
             if faults:
                 return JobResult(job, error="; ".join(faults))
-            thumbnail, made_from = thumbnail_of(result.pdf, document, job.output, thumbnails)
+            # Only a page no school changes can be byte-identical to another school's copy.
+            same_for_all = thumbnails if not names_the_school(layout) else None
+            thumbnail, made_from = thumbnail_of(result.pdf, document, job.output, same_for_all)
         finally:
             document.close()
         more_pages = page_count_warning(layout, job, result.pages)
