@@ -32,7 +32,9 @@ lacks /StructParents), `Flowable._hAlignAdjust` (where drawOn puts a figure, for
 and `PDFTextObject._code` (marked content between the show operators of one text block, so
 that cutting a line into words moves no glyph). Everything else is public: `addLiteral`,
 `setCatalogEntry`, `setViewerPreference`, `absolutePosition`, `reportlab.pdfbase.pdfdoc`
-objects (XMP among them).
+objects (XMP among them). `IdsAndReferences` and `StructElem` write what ReportLab's
+PDFArray and PDFDictionary would, faster, so they read `PDFDocument.idToObjectNumberAndVersion`
+and `rl_config.pdfMultiLine` as those do (tests/test_textlayer.py compares the bytes).
 """
 
 from __future__ import annotations

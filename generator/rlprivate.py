@@ -117,7 +117,7 @@ def install_bullet_labels() -> None:
 # reads nothing else), and compressing it is a function of its bytes: so a remembered file
 # and its compressed form are byte for byte what ReportLab would make again.
 
-MAX_SUBSETS = 32  # per font face; a page kind embeds two to six subsets, and a batch runs kind by kind
+MAX_SUBSETS = 16  # per font face; a page embeds one or two of each face, and a batch runs page by page
 _COMPRESSED: dict[int, tuple[bytes, bytes]] = {}  # id of a remembered subset file -> (that file, compressed)
 
 

@@ -673,3 +673,25 @@ def test_pdfium_reads_back_the_line_text_built_for_it():
         document.close()
     wrong = [(line, got) for line, got in zip(lines, read) if got.strip() != line]
     assert not wrong, f"{len(wrong)} of {len(lines)} lines read back differently, e.g. {wrong[:3]}"
+
+
+@pytest.mark.parametrize("multiline", [0, 1])
+def test_structure_elements_are_written_as_reportlab_writes_a_dictionary(multiline, monkeypatch):
+    """pdftags.StructElem writes an element faster than PDFDictionary, never differently:
+    names, references, strings, arrays, nested dictionaries, more than six entries (where
+    ReportLab breaks the line), with ReportLab's multi-line setting off and on."""
+    from reportlab import rl_config
+    from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFDocument, PDFName, PDFString
+
+    from generator.pdftags import IdsAndReferences, StructElem
+
+    monkeypatch.setattr(rl_config, "pdfMultiLine", multiline)
+    document = PDFDocument(invariant=1)
+    target = document.Reference(PDFDictionary({"Type": PDFName("Page")}))
+    document.idToObjectNumberAndVersion[target.name] = (12, 0)  # as saving numbers it before elements are written
+    entries = {"Type": PDFName("StructElem"), "S": PDFName("H1"), "P": target, "Pg": target,
+               "Lang": PDFString("ar"), "Alt": PDFString("(a) <b> \u00e9 \u0627"), "ActualText": PDFString("x"),
+               "A": PDFDictionary({"O": PDFName("Layout"), "BBox": PDFArray([1, 2.5, 3, 4])}),
+               "K": IdsAndReferences([0, 1, target, 2]), "Odd Name#": PDFName("Role (x)")}
+    assert StructElem(entries).format(document) == PDFDictionary(entries).format(document)
+    assert StructElem({"S": PDFName("P")}).format(document) == PDFDictionary({"S": PDFName("P")}).format(document)
