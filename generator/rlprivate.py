@@ -62,11 +62,13 @@ def assign_private_codes(font_name: str) -> None:
     font = pdfmetrics.getFont(font_name)
     if not getattr(font, "shapable", False):
         return
-    hb_font = font.hbFont(10)
     encoded = font.face.glyphToChar
-    unencoded = [gid for gid in range(hb_font.face.glyph_count) if gid not in encoded]
+    unencoded = [gid for gid in range(font.face.numGlyphs) if gid not in encoded]
     if len(unencoded) > PRIVATE_CODES:
-        return  # would not fit the private-use range ReportLab draws from; such fonts are not shaped
+        # Would not fit the private-use range ReportLab draws from; such fonts (CJK) are
+        # not shaped. Checked before HarfBuzz opens the font: its copy of a CJK face is 20 MB.
+        return
+    hb_font = font.hbFont(10)
     for gid in unencoded:
         font.hbAddPrivate(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
 
