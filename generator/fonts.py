@@ -53,14 +53,13 @@ def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     """Register regular + bold under the family name so that <b> picks the bold face."""
     files = prepared_files(build_dir)[family]
     regular, bold = family, f"{family}-bold"
-    pdfmetrics.registerFont(TTFont(regular, str(files["regular"])))
-    pdfmetrics.registerFont(TTFont(bold, str(files["bold"])))
+    for name, weight in ((regular, "regular"), (bold, "bold")):
+        pdfmetrics.registerFont(TTFont(name, str(files[weight])))
+        assign_private_codes(name)  # before the next face is parsed: a CJK face is made smaller here
     addMapping(regular, 0, 0, regular)
     addMapping(regular, 1, 0, bold)
     addMapping(regular, 0, 1, regular)
     addMapping(regular, 1, 1, bold)
-    for name in (regular, bold):
-        assign_private_codes(name)
     install_reading_order()
     install_subset_memo()
     return regular, bold

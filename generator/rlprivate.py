@@ -22,6 +22,8 @@ Why each is needed:
   `install_subset_memo`: a font subset file, and its compressed form, is made once per exact
   glyph list (ReportLab makes and compresses it again for every document, and every school's
   copy of a page embeds the same subsets).
+- `TTFontFace.glyphToChar`, `hmetrics` and `glyphPos` of a face too large to shape (CJK)
+  are replaced by smaller equivalents (`compact_unshaped_face`): memory, see there.
 An upgrade of ReportLab must re-check these (tests/test_render.py, tests/test_scripts.py and
 tests/test_textlayer.py cover them).
 """
@@ -29,6 +31,8 @@ tests/test_textlayer.py cover them).
 from __future__ import annotations
 
 import hashlib
+from array import array
+from collections.abc import MutableMapping
 
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapedStr
@@ -67,10 +71,78 @@ def assign_private_codes(font_name: str) -> None:
     if len(unencoded) > PRIVATE_CODES:
         # Would not fit the private-use range ReportLab draws from; such fonts (CJK) are
         # not shaped. Checked before HarfBuzz opens the font: its copy of a CJK face is 20 MB.
+        compact_unshaped_face(font.face)
         return
     hb_font = font.hbFont(10)
     for gid in unencoded:
         font.hbAddPrivate(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+
+
+# --- the parsed maps of a face that is never shaped, kept small -----------------------------------
+# A CJK face (65,535 glyphs) parsed by ReportLab holds, besides its 20 MB file: glyphToChar
+# (9 MB), which only shaping reads, and hmetrics (6 MB of tuples) and glyphPos (2.4 MB of
+# ints), which only makeSubset reads, by index. The language sheet's worker holds six such
+# faces, so these are kept small: glyphToChar is rebuilt from charToGlyph if anything ever
+# asks (it is that map inverted, checked here before it is dropped), hmetrics is two arrays
+# that give the same pairs, glyphPos an array of the same offsets.
+
+def compact_unshaped_face(face) -> None:
+    inverted: dict[int, list[str]] = {}
+    for char, glyph in face.charToGlyph.items():
+        inverted.setdefault(glyph, []).append(char)
+    if inverted == face.glyphToChar and not isinstance(face.glyphToChar, GlyphChars):
+        face.glyphToChar = GlyphChars(face)
+    if isinstance(face.hmetrics, list):
+        metrics = HorizontalMetrics(face.hmetrics)
+        if all(metrics[glyph] == pair for glyph, pair in enumerate(face.hmetrics)):
+            face.hmetrics = metrics
+    if isinstance(face.glyphPos, list):  # offsets into glyf, read by index only (makeSubset)
+        face.glyphPos = array("q", face.glyphPos)
+
+
+class GlyphChars(MutableMapping):
+    """face.glyphToChar, built from face.charToGlyph on first use."""
+
+    def __init__(self, face):
+        self._face, self._map = face, None
+
+    def _real(self) -> dict:
+        if self._map is None:
+            self._map = {}
+            for char, glyph in self._face.charToGlyph.items():
+                self._map.setdefault(glyph, []).append(char)
+        return self._map
+
+    def __getitem__(self, glyph):
+        return self._real()[glyph]
+
+    def __setitem__(self, glyph, chars):
+        self._real()[glyph] = chars
+
+    def __delitem__(self, glyph):
+        del self._real()[glyph]
+
+    def __iter__(self):
+        return iter(self._real())
+
+    def __len__(self):
+        return len(self._real())
+
+
+class HorizontalMetrics:
+    """face.hmetrics, (advance, left side bearing) per glyph, as two arrays."""
+
+    __slots__ = ("advances", "bearings")
+
+    def __init__(self, pairs: list[tuple]):
+        self.advances = array("d", (advance for advance, _ in pairs))  # ReportLab keeps some advances scaled, as floats
+        self.bearings = array("q", (bearing for _, bearing in pairs))
+
+    def __len__(self) -> int:
+        return len(self.advances)
+
+    def __getitem__(self, glyph: int) -> tuple:
+        return self.advances[glyph], self.bearings[glyph]
 
 
 PRIVATE_CODES = 0xF800 - 0xE000 - 512  # ReportLab asserts codes stay below U+F800; keep a margin

@@ -205,3 +205,26 @@ def test_a_remembered_font_subset_is_byte_for_byte_what_reportlab_makes(project)
         cwd=ROOT, capture_output=True, timeout=120)
     assert fresh.returncode == 0, fresh.stderr.decode()[-2000:]
     assert fresh.stdout == warm
+
+
+def test_a_cjk_face_kept_small_subsets_exactly_as_the_full_one(project):
+    """rlprivate.compact_unshaped_face keeps a CJK face's glyph maps small (the language
+    sheet's worker holds six such faces): a subset made from the small face must be the
+    subset made from the face as ReportLab parsed it, and the maps must say the same."""
+    from reportlab.pdfbase import pdfmetrics, ttfonts
+
+    from generator.fonts import font_files_for
+    from generator.rlprivate import GlyphChars, HorizontalMetrics, compact_unshaped_face
+
+    regular = font_files_for(project.fonts, "Hans")[0]
+    full, small = ttfonts.TTFont("full-sc", str(regular)).face, ttfonts.TTFont("small-sc", str(regular)).face
+    compact_unshaped_face(small)
+    assert isinstance(small.glyphToChar, GlyphChars) and isinstance(small.hmetrics, HorizontalMetrics)
+    text = project.languages["zh-Hans"].strings["doc_title"] + "龘鼎 Maple 1-555"
+    subset = [ord(ch) for ch in dict.fromkeys(text)]
+    assert ttfonts.TTFontFile.makeSubset(small, subset) == ttfonts.TTFontFile.makeSubset(full, subset)
+    glyphs = [full.charToGlyph[code] for code in subset if code in full.charToGlyph]
+    assert all(small.glyphToChar[g] == full.glyphToChar[g] and small.hmetrics[g] == full.hmetrics[g] for g in glyphs)
+    assert len(small.glyphToChar) == len(full.glyphToChar) and list(small.glyphPos) == full.glyphPos
+    render_job(project, project.layouts["handout"], project.languages["zh-Hans"], "letter")  # registers the family
+    assert isinstance(pdfmetrics.getFont("noto-sans-sc").face.hmetrics, HorizontalMetrics)
