@@ -20,7 +20,7 @@ from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error ever
 from .draw import Drawn, draw, print_scale
 from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
-from .template import names_the_school, render_template
+from .template import TemplateProblem, names_the_school, render_template
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,10 @@ def same_for_every_school(project: Project, layout: Layout, language: Language, 
     print options, and the XML the template gives for every fit."""
     if names_the_school(layout):
         return None
-    xml = tuple(render_template(project, layout, language, paper, fit, school, page_languages) for fit, _ in layout.fits)
+    try:
+        xml = tuple(render_template(project, layout, language, paper, fit, school, page_languages) for fit, _ in layout.fits)
+    except TemplateProblem:
+        return None  # rendered as usual: a fit it never reaches must not fail the document (nor `check`, which agrees)
     return (id(layout), id(language), id(project.papers[paper]), paper, options,
             tuple(id(l) for l in page_languages or ()), xml)
 

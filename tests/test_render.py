@@ -228,3 +228,16 @@ def test_a_cjk_face_kept_small_subsets_exactly_as_the_full_one(project):
     assert len(small.glyphToChar) == len(full.glyphToChar) and list(small.glyphPos) == full.glyphPos
     render_job(project, project.layouts["handout"], project.languages["zh-Hans"], "letter")  # registers the family
     assert isinstance(pdfmetrics.getFont("noto-sans-sc").face.hmetrics, HorizontalMetrics)
+
+
+def test_a_template_error_in_a_fit_never_tried_does_not_fail_a_shared_page(project):
+    """The shared page's key renders every fit's XML; a mistake only a later fit would meet
+    must not fail the page when the first fit fits (render_job, and `check`, never meet it)."""
+    from generator.render import render_for_school
+
+    card = project.layouts["card"]
+    broken = dataclasses.replace(card, template_source=card.template_source + "{% if fit == 'dense' %}{{ nowhere }}{% endif %}")
+    school = next(iter(project.schools.values()))
+    expected = render_job(project, broken, project.languages["en"], "letter", school)
+    assert expected.fit == "normal"
+    assert render_for_school(project, broken, project.languages["en"], "letter", school).pdf == expected.pdf
