@@ -87,10 +87,7 @@ def assign_private_codes(font_name: str) -> None:
 # that give the same pairs, glyphPos an array of the same offsets.
 
 def compact_unshaped_face(face) -> None:
-    inverted: dict[int, list[str]] = {}
-    for char, glyph in face.charToGlyph.items():
-        inverted.setdefault(glyph, []).append(char)
-    if inverted == face.glyphToChar and not isinstance(face.glyphToChar, GlyphChars):
+    if not isinstance(face.glyphToChar, GlyphChars) and chars_of_glyphs(face.charToGlyph) == face.glyphToChar:
         face.glyphToChar = GlyphChars(face)
     if isinstance(face.hmetrics, list):
         metrics = HorizontalMetrics(face.hmetrics)
@@ -108,9 +105,7 @@ class GlyphChars(MutableMapping):
 
     def _real(self) -> dict:
         if self._map is None:
-            self._map = {}
-            for char, glyph in self._face.charToGlyph.items():
-                self._map.setdefault(glyph, []).append(char)
+            self._map = chars_of_glyphs(self._face.charToGlyph)
         return self._map
 
     def __getitem__(self, glyph):
@@ -127,6 +122,14 @@ class GlyphChars(MutableMapping):
 
     def __len__(self):
         return len(self._real())
+
+
+def chars_of_glyphs(char_to_glyph: dict[str, int]) -> dict[int, list[str]]:
+    """charToGlyph inverted: each glyph's characters, in the order the cmap gave them."""
+    chars: dict[int, list[str]] = {}
+    for char, glyph in char_to_glyph.items():
+        chars.setdefault(glyph, []).append(char)
+    return chars
 
 
 class HorizontalMetrics:
