@@ -160,7 +160,7 @@ def main() -> None:
         data = fixture_data(Path(tmp))
         layouts = [name for name in LAYOUTS if (ROOT / "layouts" / name / "layout.yaml").exists()]
         print(f"\nfixture: {SCHOOLS} schools x {len(list((data / 'languages').glob('*.yaml')))} languages x layouts {', '.join(layouts)} x their papers; {os.cpu_count()} cores")
-        print("\nmedian ms per handout in a worker (render, verify, thumbnail; one process):")
+        print("\nmedian CPU ms per handout in a worker, in the order a worker runs them (render, verify, thumbnail; one process):")
         medians = per_document_medians(data)
         latin = medians.get("Latin/Cyrillic")
         for group, median in medians.items():
