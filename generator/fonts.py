@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from .fontmanifest import FontManifest, ScriptFont
-from .rlprivate import assign_private_codes, install_reading_order, install_subset_memo
+from .rlprivate import assign_private_codes, compact_unshaped_face, install_reading_order, install_subset_memo
 
 
 
@@ -55,7 +55,8 @@ def register_family(family: str, build_dir: Path) -> tuple[str, str]:
     regular, bold = family, f"{family}-bold"
     for name, weight in ((regular, "regular"), (bold, "bold")):
         pdfmetrics.registerFont(TTFont(name, str(files[weight])))
-        assign_private_codes(name)  # before the next face is parsed: a CJK face is made smaller here
+        if not assign_private_codes(name):  # too large to shape (CJK): made small before the next face is parsed
+            compact_unshaped_face(pdfmetrics.getFont(name).face)
     addMapping(regular, 0, 0, regular)
     addMapping(regular, 1, 0, bold)
     addMapping(regular, 0, 1, regular)

@@ -416,18 +416,22 @@ class IdsAndReferences(PDFObject):
         self.items = items
 
     def format(self, document):
-        numbers = document.idToObjectNumberAndVersion
         known: dict[str, bytes] = {}
         parts = []
         for item in self.items:
             if isinstance(item, PDFObjectReference):
                 text = known.get(item.name)
                 if text is None:
-                    text = known[item.name] = b"%d %d R" % numbers[item.name]
+                    text = known[item.name] = reference_bytes(item, document)
                 parts.append(text)
             else:
                 parts.append(b"%d" % item)
         return PDFArray(parts).format(document)
+
+
+def reference_bytes(reference: PDFObjectReference, document) -> bytes:
+    """`n v R`, as PDFObjectReference.format writes it, without its string round trip."""
+    return b"%d %d R" % document.idToObjectNumberAndVersion[reference.name]
 
 
 @lru_cache(maxsize=None)
@@ -449,12 +453,11 @@ class StructElem(PDFDictionary):
     pdfdoc.format."""
 
     def format(self, document, IND=b"\n "):
-        numbers = document.idToObjectNumberAndVersion
         entries = []
         for key in sorted(self.dict):
             value = self.dict[key]
             if isinstance(value, PDFObjectReference):
-                text = b"%d %d R" % numbers[value.name]
+                text = reference_bytes(value, document)
             elif isinstance(value, str):  # a name, as PDFName returned it
                 text = _encoded(value)
             else:

@@ -56,26 +56,25 @@ def drawing_fingerprint(canvas: Canvas, since: int) -> str:
     return digest.hexdigest()
 
 
-def assign_private_codes(font_name: str) -> None:
+def assign_private_codes(font_name: str) -> bool:
     """Give every glyph that no character maps to (joined forms, conjuncts, ligatures) its
     private-use code now, in glyph order. ReportLab assigns these codes on first use, from a
     counter shared by every document of the process, so a document's bytes (its font subset
-    and ToUnicode map) would depend on which documents the process drew before it."""
-    from reportlab.pdfbase import pdfmetrics
-
+    and ToUnicode map) would depend on which documents the process drew before it.
+    False for a font too large to shape this way (CJK), which gets no codes."""
     font = pdfmetrics.getFont(font_name)
     if not getattr(font, "shapable", False):
-        return
+        return True
     encoded = font.face.glyphToChar
     unencoded = [gid for gid in range(font.face.numGlyphs) if gid not in encoded]
     if len(unencoded) > PRIVATE_CODES:
-        # Would not fit the private-use range ReportLab draws from; such fonts (CJK) are
-        # not shaped. Checked before HarfBuzz opens the font: its copy of a CJK face is 20 MB.
-        compact_unshaped_face(font.face)
-        return
+        # Would not fit the private-use range ReportLab draws from; such fonts are not
+        # shaped. Checked before HarfBuzz opens the font: its copy of a CJK face is 20 MB.
+        return False
     hb_font = font.hbFont(10)
     for gid in unencoded:
         font.hbAddPrivate(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+    return True
 
 
 # --- the parsed maps of a face that is never shaped, kept small -----------------------------------
