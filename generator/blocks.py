@@ -423,7 +423,13 @@ def _language_block(block: bt.Lang, ctx: BlockContext) -> Flowable | None:
         raise LayoutProblem(f"<lang code=\"{block.code}\"> names a language that data/languages does not have")
     inner.qr_urls, inner.qr_sizes, inner.qr_destinations = ctx.qr_urls, ctx.qr_sizes, ctx.qr_destinations
     blocks = build_blocks(block.children, inner)
-    return _table([[blocks]], ["100%"], _padding(0), inner) if blocks else None
+    if not blocks:
+        return None
+    table = _table([[blocks]], ["100%"], _padding(0), inner)
+    # A table cell drops its first block's space before and its last block's space after;
+    # the <lang> block takes them on, so it is spaced from its neighbours as its blocks are.
+    table.spaceBefore, table.spaceAfter = blocks[0].getSpaceBefore(), blocks[-1].getSpaceAfter()
+    return table
 
 
 def qr_address(block: bt.QR, ctx: BlockContext) -> str:

@@ -140,6 +140,24 @@ def test_chinese_lines_never_start_with_a_closing_mark_or_cut_a_number(project):
         assert all("800-421-3481" in line or "800" not in line for line in lines), (width, lines)
 
 
+@pytest.mark.parametrize("code", ["en", "es"])  # same font and leading, so only the spacing can differ
+def test_a_lang_block_is_spaced_from_its_neighbours_as_its_blocks_are(project, code):
+    """A <lang> block is a table cell, which drops its first block's space before and its
+    last block's space after; the page keeps them, so wrapping blocks in <lang> moves nothing."""
+    from generator.blocks import build_blocks
+    from generator.layout import block_context, stack
+
+    ctx = block_context(project, project.layouts["handout"], project.languages["en"])
+    inner = "<h2>A heading</h2><p>A paragraph with its space after.</p>"  # h2: space before; body: space after
+    plain = parse_tree(f"<document><page><body><p>Above.</p>{inner}<p>Below.</p></body></page></document>")
+    wrapped = parse_tree(f'<document><page><body><p>Above.</p><lang code="{code}">{inner}</lang><p>Below.</p></body></page></document>')
+    blocks = [build_blocks(tree.pages[0].regions[0][1], ctx) for tree in (plain, wrapped)]
+    tops = [[round(placed.y + placed.height, 3) for placed in stack(flowables, 0, 0, 300, 600, "body")] for flowables in blocks]
+    assert ctx.style("body", None).space_after > 0 and ctx.style("h2", None).space_before > 0
+    assert tops[1][-1] == tops[0][-1], "the paragraph below the <lang> block moved"
+    assert tops[1][1] == tops[0][1], "the <lang> block's first heading lost its space before"
+
+
 @pytest.mark.parametrize("source, names", [
     ("<p>{{ t.card_title }}</p>", False),
     ("<p>{{ school.name }}</p>", True),
