@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import DataError, Problems
@@ -171,13 +173,30 @@ def merge_latin(script_font: bytes, latin_font: bytes, out: Path) -> None:
         script_path, latin_path = Path(tmp) / "script.ttf", Path(tmp) / "latin.ttf"
         script_path.write_bytes(script_font)
         latin.save(latin_path)
-        merged = Merger(options=Options(drop_tables=["vmtx", "vhea", "MATH"])).merge([str(script_path), str(latin_path)])
+        with _overlaps_quiet():
+            merged = Merger(options=Options(drop_tables=["vmtx", "vhea", "MATH"])).merge([str(script_path), str(latin_path)])
     merged.recalcTimestamp = False  # the same input must give the same bytes on every machine
     script_head = TTFont(io.BytesIO(script_font))["head"]
     merged["head"].created, merged["head"].modified = script_head.created, script_head.modified
     tmp_out = out.with_suffix(".tmp")
     merged.save(tmp_out)
     os.replace(tmp_out, out)
+
+
+@contextmanager
+def _overlaps_quiet():
+    """fontTools reports each character both faces map as a dropped mapping of the Latin
+    face's glyph: that is merge_latin's rule (the script face wins), not a problem to show
+    in the terminal. Every other message of the merge still shows."""
+    def shown(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Dropped mapping from codepoint")
+
+    logger = logging.getLogger("fontTools.merge")
+    logger.addFilter(shown)
+    try:
+        yield
+    finally:
+        logger.removeFilter(shown)
 
 
 def _prepare_one(job: tuple[str, str, FontSource, bytes, bytes | None]) -> tuple[str, str, str]:

@@ -286,3 +286,35 @@ def test_shaped_text_is_written_exactly_as_reportlab_writes_it_whatever_came_bef
             assert operators(RememberingTextObject, history, size) == reportlab  # formatted now
             assert operators(RememberingTextObject, history, size) == reportlab  # remembered
     assert operators(PDFTextObject, [], 9) != operators(PDFTextObject, shaped[::-1], 9)  # the histories matter
+
+
+def test_preparing_a_script_face_is_quiet_about_the_overlaps_it_resolves_on_purpose(tmp_path, caplog):
+    """`make` merges Latin letters into each script face, the script face winning where both
+    map a character; fontTools reports each such character (Arabic's no-break space) as a
+    dropped mapping, which a person running `make` would take for a fault. Those notices are
+    held back, the merged face is the one `make` prepared, and the merge's logger is left as
+    it was for every other message."""
+    import hashlib
+    import json
+    import logging
+
+    from generator import fontprep
+    from generator.fontmanifest import read_font_manifest
+    from generator.errors import Problems
+
+    manifest = read_font_manifest(fontprep.FONTS_DIR / "manifest.yaml", Problems())
+    arabic, latin = manifest.families["noto-naskh-arabic"]["regular"], manifest.families["noto-sans"]["regular"]
+    faces = {}
+    for source in (arabic, latin):
+        package = manifest.packages[source.package]
+        deb = fontprep.fetch_package(source.package, package.version, package.sha256)  # the cache `make` filled
+        faces[source.file] = fontprep.deb_members(deb, {source.file})[source.file]
+    out = tmp_path / "merged.ttf"
+    logger = logging.getLogger("fontTools.merge")
+    filters = list(logger.filters)
+    with caplog.at_level(logging.INFO, logger="fontTools.merge"):
+        fontprep.merge_latin(faces[arabic.file], faces[latin.file], out)
+    assert not [r for r in caplog.records if r.getMessage().startswith("Dropped mapping")]
+    assert logger.filters == filters
+    prepared = json.loads(fontprep.STAMP.read_text())["families"]["noto-naskh-arabic"]["regular"]["sha256"]
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == prepared
