@@ -115,14 +115,17 @@ def catalog_current(path: Path) -> bool:
     return f'<meta name="generator" content="Family Rights Handouts catalog {catalog_stamp()}">'.encode() in head
 
 
-def catalog_date(project) -> str:
-    """What the staff page says about the information's date: the oldest verification of
-    any source, as English readers write dates, or that no one has checked yet."""
+def information_status(project) -> str:
+    """What the staff page and the web edition's index say of the information's date: as of
+    the oldest verification of any source, as English readers write dates, or that no one
+    has checked it yet (a sentence either way, never "as of" without a date)."""
     from .dates import reader_date
 
     ledger = getattr(project, "ledger", None)
     iso = ledger.information_date(ledger.sources) if ledger else ""
-    return reader_date(iso, "en") if iso else "not yet checked by the district (see each page's footer)"
+    if iso:
+        return f"Information as of {reader_date(iso, 'en')}"
+    return "Information not yet checked by the district (see each page's footer)"
 
 
 def catalog_html(entries: list, project, web: dict[str, str] | None = None) -> str:
@@ -137,7 +140,7 @@ def catalog_html(entries: list, project, web: dict[str, str] | None = None) -> s
     return render_protected(template, {
         "web": web or {},
         "district": project.district.get("name", ""),
-        "as_of": catalog_date(project),
+        "information": information_status(project),
         "groups": groups,
         "count": len(documents),
     }, fonts=("data:",) if env.globals["endonym_fonts"] else ())

@@ -39,7 +39,7 @@ from .csp import UnsafePage
 from .qr import qr_matrix
 from .redirects import MAP_FILES, RedirectProblem, redirect_files
 from .rtl import BRACKETS, _ltr_spans
-from .catalog import catalog_date
+from .catalog import information_status
 from .template import TemplateProblem, render_template
 from .write import atomic_write, inside, output_lock, read_manifest, remove_output
 
@@ -372,7 +372,7 @@ def render_index(env: jinja2.Environment, project: Project, schools: list[School
     return env.get_template("web_index.html.j2").render(
         languages=ordered_languages(project), schools=schools, district=project.district.get("name", ""),
         title=project.languages["en"].strings["doc_title"],  # the English handout's own title
-        as_of=catalog_date(project),
+        information=information_status(project),
         style=Markup(style), script=Markup(script), csp=content_security_policy([style], [script], fonts=bool(fonted)),
     )
 

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import jinja2
@@ -204,7 +205,7 @@ def test_the_hash_follows_the_template_it_is_never_written_down(tmp_path):
     env = jinja2.Environment(loader=jinja2.DictLoader({"page": changed}), autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(catalog._environment().filters)
     env.globals.update(catalog._environment().globals)
-    context = {"district": "D", "as_of": "2026-11-28", "groups": catalog.language_groups([one_document()]), "count": 1, "web": {}}
+    context = {"district": "D", "information": "Information as of November 28, 2026", "groups": catalog.language_groups([one_document()]), "count": 1, "web": {}}
     html = csp.render_protected(env.get_template("page"), context)
     [script] = inline(html, "script")
     assert "reviewed change" in script and policy_of(html)["script-src"] == [csp.source_hash(script)]
@@ -366,3 +367,27 @@ def test_hostile_names_in_the_parent_view_stay_text_and_choosing_still_works(bro
         assert page.evaluate("window.__violations") == []
     finally:
         page.close()
+
+
+class _Ledger:
+    sources = ("aclu", "idp")
+
+    def __init__(self, date: str):
+        self.date = date
+
+    def information_date(self, sources) -> str:
+        return self.date
+
+
+@pytest.mark.parametrize("checked, says", [
+    ("2026-11-20", "Hartford Public Schools · Information as of November 20, 2026 · 1 document."),
+    ("", "Hartford Public Schools · Information not yet checked by the district (see each page's footer) · 1 document."),
+])
+def test_the_staff_page_says_how_current_the_information_is_in_a_sentence(checked, says):
+    """The date the sources were last checked, or plainly that no one has checked them:
+    never "as of" followed by no date."""
+    project = FakeProject()
+    project.ledger = _Ledger(checked)
+    text = unescape(re.sub(r"<[^>]+>", "", catalog.catalog_html([one_document()], project)))
+    assert says in text
+    assert "as of not" not in text.lower()

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from conftest import LANGUAGES, PAPERS, ROOT
+from generator.catalog import information_status
 from generator.validate import load_project
 from generator.web import WEB_FONT_SCRIPTS, write_web
 
@@ -156,7 +157,10 @@ def test_chooser_lists_every_language_by_its_own_name(browser, web, project):
     with Visit(browser, page_path(web, "index").as_uri(), java_script_enabled=False) as page:
         links = page.eval_on_selector_all("ul.languages a", "els => els.map(e => [e.getAttribute('href'), e.innerText])")
         assert page.is_hidden("#filter-box")  # without JavaScript: the plain list, no dead filter box
+        intro = page.inner_text("main > p")
     assert sorted(href for href, _ in links) == sorted(f"{code}/index.html" for code in LANGUAGES)
+    # The sources' date, or plainly that no one has checked them yet.
+    assert intro == f"{project.district['name']}. Choose your language. {information_status(project)}."
     for href, label in links:
         language = project.languages[href.split("/")[0]]
         assert language.endonym in label and language.name_en in label
