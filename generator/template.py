@@ -34,11 +34,27 @@ def fill(value: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), str(value))
 
 
+# What ends a sentence in the data's scripts: Latin, Cyrillic and Arabic-script full stops and
+# marks, the CJK full stop, the Devanagari danda (Bengali and Nepali), the Myanmar section
+# mark, the Ethiopic full stop and the Urdu full stop.
+SENTENCE_ENDS = ".!?。！？।॥။።۔؟"
+
+
 def bold_part(value: str) -> str:
     """The **bold** lead of a translated string ("**Do not open the door.** You can..."),
-    for layouts with room for a few words only; the whole string if it has none."""
-    match = re.search(r"\*\*(.+?)\*\*", str(value))
-    return f"**{match.group(1)}**" if match else str(value)
+    for layouts with room for a few words only; the whole string if it has none. A lead the
+    sentence goes on after ("**Do not sign any papers** before you talk to a lawyer.") or
+    ends right after ("...**कुनै पनि कागजमा हस्ताक्षर नगर्नुहोस्**।") gets that sentence's own
+    full stop, so that it stands as a sentence beside the others in a list."""
+    text = str(value)
+    match = re.search(r"\*\*(.+?)\*\*", text)
+    if not match:
+        return text
+    lead = match.group(1)
+    if lead.rstrip()[-1:] in SENTENCE_ENDS:
+        return f"**{lead}**"
+    end = re.search(f"[{re.escape(SENTENCE_ENDS)}]", text[match.end():])
+    return f"**{lead.rstrip()}{end.group(0) if end else ''}**"
 
 
 def _environment(layout: Layout) -> SandboxedEnvironment:

@@ -108,6 +108,22 @@ def layout_languages(project, layout_name):
     return [code for code in LANGUAGES if not (layout.language_mode == "each-but-english" and code == "en")]
 
 
+@pytest.mark.parametrize("text, lead", [
+    ("**Do not open the door.** You can talk through the closed door.", "**Do not open the door.**"),
+    ("**Do not sign any papers** before you talk to a lawyer.", "**Do not sign any papers.**"),
+    ("**Не подписывайте никаких бумаг**, пока не поговорите с адвокатом.", "**Не подписывайте никаких бумаг.**"),
+    ("वकिलसँग कुरा गर्नुअघि **कुनै पनि कागजमा हस्ताक्षर नगर्नुहोस्**।", "**कुनै पनि कागजमा हस्ताक्षर नगर्नुहोस्।**"),
+    ("在与律师谈话之前，**不要签署任何文件**。", "**不要签署任何文件。**"),
+    ("**کسی بھی کاغذ پر دستخط نہ کریں** جب تک آپ وکیل سے بات نہ کر لیں۔", "**کسی بھی کاغذ پر دستخط نہ کریں۔**"),
+    ("**Call a lawyer** now", "**Call a lawyer**"),  # no full stop anywhere: nothing is made up
+    ("No bold lead here.", "No bold lead here."),
+])
+def test_a_short_format_prints_the_bold_lead_as_a_sentence_of_its_own(text, lead):
+    """A poster, card or half-sheet lists the bold leads only; each ends as the sentence it
+    comes from ends, so "Do not sign any papers" is not the one item left without its stop."""
+    assert bold_part(text) == lead
+
+
 @pytest.mark.parametrize("layout_name", SHORT_FORMATS)
 def test_shorter_formats_carry_the_minimum_in_every_language(project, layout_name):
     layout = project.layouts[layout_name]
