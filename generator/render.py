@@ -5,10 +5,10 @@ module only chains them for one document, for the pipeline and for tests.
 
 A layout whose template never names the school (the wallet card) gives every school the
 same document. For the pipeline (render_for_school), such a document is rendered once per
-process and language, paper, print options and template XML (every fit's, which is all
-the school could have changed), and the same result serves every school's copy, which the
-pipeline still verifies and writes on its own. The key holds every input the stages read,
-so the bytes are the ones a fresh render gives, whatever ran before.
+process and language, paper, print options and template context (everything the template
+is given but the school, which it never reads), and the same result serves every school's
+copy, which the pipeline still verifies and writes on its own. The key holds every input
+the stages read, so the bytes are the ones a fresh render gives, whatever ran before.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error ever
 from .draw import Drawn, draw, print_scale
 from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
-from .template import TemplateProblem, names_the_school, render_template
+from .template import context, names_the_school
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,18 @@ def same_for_every_school(project: Project, layout: Layout, language: Language, 
                           options: PrintOptions, page_languages: list[Language] | None) -> tuple | None:
     """The key of a document no school changes, or None if the template names the school:
     the very layout, language and paper objects (a changed copy is another document), the
-    print options, and the XML the template gives for every fit."""
+    print options, and what the template is given besides the school and the fit (the
+    strings, the district, the dates and statuses it prints: data changed in place is
+    another document too). The fits are tried in the same order for every school.
+
+    Writing out that context costs a tenth of a millisecond; rendering the template for
+    every fit, as this key did before, cost 6 ms a card, a twentieth of the batch."""
     if names_the_school(layout):
         return None
-    try:
-        xml = tuple(render_template(project, layout, language, paper, fit, school, page_languages) for fit, _ in layout.fits)
-    except TemplateProblem:
-        return None  # rendered as usual: a fit it never reaches must not fail the document (nor `check`, which agrees)
+    given = context(project, layout, language, paper, school=school, page_languages=page_languages)
+    del given["school"], given["fit"]
     return (id(layout), id(language), id(project.papers[paper]), paper, options,
-            tuple(id(l) for l in page_languages or ()), xml)
+            tuple(id(l) for l in page_languages or ()), repr(given))
 
 
 # Per project (a worker holds one): a card sheet in every language on two papers is 48

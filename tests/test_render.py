@@ -248,9 +248,25 @@ def test_a_cjk_face_kept_small_subsets_exactly_as_the_full_one(project):
     assert isinstance(pdfmetrics.getFont("noto-sans-sc").face.hmetrics, HorizontalMetrics)
 
 
+def test_a_shared_document_is_never_served_after_the_data_it_prints_changed_in_place(project, monkeypatch):
+    """The memo's key holds what the template is given besides the school: a district name
+    or a string changed in the very objects the project holds makes another document."""
+    from generator.render import render_for_school
+
+    school = next(iter(project.schools.values()))
+    layout, language = project.layouts["card"], project.languages["es"]
+    first = render_for_school(project, layout, language, "letter", school)
+    assert render_for_school(project, layout, language, "letter", school) is first
+    monkeypatch.setitem(project.district, "name", "Another District")
+    renamed = render_for_school(project, layout, language, "letter", school)
+    assert renamed.pdf != first.pdf and "Another District" in renamed.title
+    monkeypatch.setitem(language.strings, "card_hint", "Guarde esta tarjeta.")
+    assert render_for_school(project, layout, language, "letter", school).pdf != renamed.pdf
+
+
 def test_a_template_error_in_a_fit_never_tried_does_not_fail_a_shared_page(project):
-    """The shared page's key renders every fit's XML; a mistake only a later fit would meet
-    must not fail the page when the first fit fits (render_job, and `check`, never meet it)."""
+    """Finding the shared page's key renders no template: a mistake only a later fit would
+    meet must not fail the page when the first fit fits (render_job, and `check`, never meet it)."""
     from generator.render import render_for_school
 
     card = project.layouts["card"]
