@@ -217,7 +217,7 @@ def progress_reporter(total: int):
 
 
 def _summary_bad_input(problems, strict: bool) -> None:
-    errors, warnings = len(problems.errors), len(problems.warnings)
+    errors, warnings = len(set(problems.errors)), len(set(problems.warnings))  # as report() lists them: each once
     why = f"{errors} error(s)" + (f" and {warnings} warning(s) (--strict)" if strict and warnings else "")
     print(f"nothing was built or changed: {why}", file=sys.stderr)
 
@@ -232,7 +232,7 @@ def cmd_check(args) -> int:
     if problems.failed(options.strict):
         _summary_bad_input(problems, options.strict)
         return EXIT_BAD_INPUT
-    print(f"ok: {len(jobs)} documents would be built; {len(problems.warnings)} warning(s)")
+    print(f"ok: {len(jobs)} documents would be built; {len(set(problems.warnings))} warning(s)")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 import sys
 import time
 from collections import Counter
@@ -31,7 +32,7 @@ from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_for_school
 from .template import TemplateProblem, names_the_school
-from .validate import check_glyph_coverage, font_characters, load_project
+from .validate import font_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
@@ -196,17 +197,54 @@ def document_problems(project: Project, job: Job, warnings: list | None = None) 
     more_pages = page_count_warning(layout, job, len(laid_out.pages))
     if more_pages and warnings is not None:
         warnings.append((layout.pages_loc or Loc(layout.path), more_pages))
-    return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text)]
+    return [problem for code, text in laid_out.texts.items() for problem in glyph_problems(project, project.languages[code], text, layout)]
 
 
-def glyph_problems(project: Project, language, text: str) -> list[tuple[Loc, str]]:
-    """Characters from data files and the template; the language's own strings are checked on load."""
-    own = set("".join(language.strings.values()))
-    other = "".join(ch for ch in text if ch not in own)
-    found = Problems()
-    check_glyph_coverage(language, {"document text (data files and template)": other},
-                         font_files_for(project.fonts, language.script), found)
-    return [(p.loc, p.message) for p in found.errors]
+def glyph_problems(project: Project, language, text: str, layout=None) -> list[tuple[Loc, str]]:
+    """Characters from data files and the template that the page's font lacks (ReportLab
+    would drop them silently); the language's own strings are checked on load. Each is
+    reported where it is written (the data file's line, or the template's), and once per
+    font family: every page in that font has the same problem."""
+    fonts = [font_characters(str(path)) for path in font_files_for(project.fonts, language.script)]
+    missing = sorted(ch for ch in set(text) - own_characters(language)
+                     if ch not in "\n\t" and not (fonts and all(ord(ch) in chars for chars in fonts)))
+    family = project.fonts.scripts[language.script].family
+    template = layout.directory / layout.template_name if layout is not None else None
+    return [(where_written(project.data_dir, template, ch) or Loc(language.path, 1, 1),
+             f"'{ch}' (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}) is printed on pages set in the {family} "
+             "font, which lacks it: write it another way, or leave it out") for ch in missing]
+
+
+def where_written(data_dir: Path, template: Path | None, ch: str) -> Loc | None:
+    """The first place a data file (languages last) or the page's template holds `ch`."""
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".csv")
+                   and "languages" not in p.relative_to(data_dir).parts)
+    files += [template] if template is not None else []
+    files += sorted((data_dir / "languages").glob("*.yaml"))
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, 1):
+            if ch in line:
+                return Loc(str(path), number, line.index(ch) + 1)
+    return None
+
+
+_own_characters: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def own_characters(language) -> frozenset[str]:
+    """The characters of a language's own strings, gathered once per language object (it
+    cost a millisecond a document). Each entry keeps its language alive, so its id is not
+    another's. Strings changed in place later can only make the document check check more."""
+    known = _own_characters.get(id(language))
+    if known is None:
+        if len(_own_characters) >= 256:
+            _own_characters.clear()
+        known = _own_characters[id(language)] = (language, frozenset("".join(language.strings.values())))
+    return known[1]
 
 
 # --- the jobs -----------------------------------------------------------------------------
@@ -257,7 +295,7 @@ def run_job(project: Project, job: Job, decoded: dict[str, str],
         language, page_languages = job_languages(project, job)
         result = render_for_school(project, layout, language, job.paper, project.schools[job.school], job.print, page_languages)
         for code, text in result.texts.items():
-            for loc, message in glyph_problems(project, project.languages[code], text):
+            for loc, message in glyph_problems(project, project.languages[code], text, layout):
                 return JobResult(job, error=f"{loc}: {message}")
         # A continuing layout has the pages its layout stage made; the PDF must have them all.
         pages = result.pages if layout.continues else layout.pages

@@ -486,14 +486,12 @@ def _save_characters(cache: Path, digest: str, stamp: list[int], characters: lis
 
 def check_glyph_coverage(language: Language, texts: dict[str, str], font_paths: list[Path], problems: Problems) -> None:
     """Fail on any character the language's fonts lack: ReportLab would drop it silently."""
-    covered = None
-    for path in font_paths:
-        chars = font_characters(str(path))
-        covered = chars if covered is None else covered & chars
-    covered = covered or frozenset()
+    # Each font's set is asked, not their intersection: intersecting two CJK faces' sets
+    # (40,000 characters each) cost 2 ms a document and another 7 MB.
+    fonts = [font_characters(str(path)) for path in font_paths]
     for key, value in texts.items():
         for ch in sorted(set(value)):
-            if ch in "\n\t" or ord(ch) in covered:
+            if ch in "\n\t" or (fonts and all(ord(ch) in chars for chars in fonts)):
                 continue
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
             loc = language.string_locs.get(key, Loc(language.path, 1, 1))

@@ -109,6 +109,37 @@ def test_character_missing_from_the_font_names_language_key_and_character(data_c
     assert "es: 'doc_title'" in error["message"] and "U+0915 DEVANAGARI LETTER KA" in error["message"]
 
 
+def test_a_character_no_font_has_in_a_data_file_is_reported_where_it_is_written(data_copy):
+    """A school's name with a letter the fonts lack: the error points at that line and column
+    of schools.yaml (not at a language file), once per font family that lacks it, and the
+    count below the list is the count of the list."""
+    schools = data_copy / "schools.yaml"
+    replace_in(schools, "name: Hartford Public Schools", "name: Hartford \u0915 Public Schools")
+    result = run_cli("check", "--data", str(data_copy))
+    assert result.returncode == 2
+    errors = errors_of(result)
+    assert errors and all(e["path"].endswith("schools.yaml") for e in errors), result.stderr
+    assert {(int(e["line"]), int(e["col"])) for e in errors} == {(line_of(schools, "Hartford \u0915"), 20)}
+    assert all("'\u0915' (U+0915 DEVANAGARI LETTER KA)" in e["message"] and "font, which lacks it" in e["message"] for e in errors)
+    families = [re.search(r"set in the (\S+) font", e["message"]).group(1) for e in errors]
+    assert len(families) == len(set(families)) and "noto-sans" in families
+    assert "noto-sans-devanagari" not in families  # Nepali's font has it
+    assert f"nothing was built or changed: {len(errors)} error(s)" in result.stderr
+
+
+def test_a_character_only_the_template_writes_is_found_in_the_template(tmp_path):
+    from generator.pipeline import where_written
+
+    data, template = tmp_path / "data", tmp_path / "page.xml.j2"
+    (data / "languages").mkdir(parents=True)
+    (data / "schools.yaml").write_text("schools:\n  - name: Maple\n", encoding="utf-8")
+    (data / "languages" / "xx.yaml").write_text("strings:\n  a: \u2603\n", encoding="utf-8")
+    template.write_text("<p>one</p>\n<p>two \u2603</p>\n", encoding="utf-8")
+    assert (where_written(data, template, "\u2603").path, where_written(data, template, "\u2603").line) == (str(template), 2)
+    assert where_written(data, None, "\u2603").path.endswith("xx.yaml")  # the languages last
+    assert where_written(data, template, "\u2604") is None
+
+
 def test_bad_data_changes_no_existing_output(data_copy, tmp_path):
     out = tmp_path / "out"
     assert run_cli("build", "--lang", "en", "--out", str(out)).returncode == 0
