@@ -276,12 +276,13 @@ def job_families(project: Project, job: Job) -> set[str]:
     return {project.fonts.scripts[project.languages[code].script].family for code in codes}
 
 
-def _run_in_worker(job: Job) -> JobResult:
+def _run_in_worker(task: list[Job]) -> list[JobResult]:
     import resource
 
-    result = run_job(_worker["project"], job, _worker["decoded"], _worker["thumbnails"])
-    result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return result
+    results = [run_job(_worker["project"], job, _worker["decoded"], _worker["thumbnails"]) for job in task]
+    for result in results:
+        result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return results
 
 
 def run_job(project: Project, job: Job, decoded: dict[str, str],
@@ -513,7 +514,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
         if workers == 1:
             decoded: dict[str, str] = {}
             thumbnails: dict = {}
-            for job in jobs:
+            for job in sorted(jobs, key=batch_order):
                 yield run_job(project, job, decoded, thumbnails)
                 bar and bar.update(1)
             return
@@ -526,25 +527,40 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
             groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
         font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
         for key in sorted(groups):
-            group = sorted(groups[key], key=batch_order)
-            with ProcessPoolExecutor(max_workers=min(workers, len(group)), initializer=_init_worker,
+            tasks = batch_tasks(groups[key])
+            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
                                      initargs=(project,)) as pool:
                 # as_completed lets go of each future once yielded; a list of them would keep
                 # every finished document's bytes in memory to the group's end (and the next
                 # group's workers, forked from this process, would start with them).
-                finishing = as_completed([pool.submit(_run_in_worker, job) for job in group])
+                finishing = as_completed([pool.submit(_run_in_worker, task) for task in tasks])
                 for future in finishing:
-                    yield future.result()
-                    bar and bar.update(1)
+                    for result in future.result():
+                        yield result
+                        bar and bar.update(1)
     finally:
         bar and bar.close()
 
 
 def batch_order(job: Job) -> tuple:
-    """The order workers get jobs in: every school's copy of one page in a row, so that a
-    worker's cached paragraphs, shaped words, font subsets and shared documents are the ones
-    its next job needs, and a small cache serves the whole batch."""
-    return job.layout, job.paper, job.print.name, job.lang, job.school
+    """The order workers get jobs in: a language's pages of a layout school after school,
+    each school's papers one after the other, so that a worker's cached paragraphs, shaped
+    words, font subsets and shared documents are the ones its next job needs, a small cache
+    serves the whole batch, and a poster is laid out once for its four papers
+    (render.laid_out_for_paper)."""
+    return job.layout, job.print.name, job.lang, job.school, job.paper
+
+
+def batch_tasks(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs in batch order, a school's papers of one page as one task: the worker that
+    makes one paper's copy makes the others."""
+    tasks: list[list[Job]] = []
+    for job in sorted(jobs, key=batch_order):
+        if tasks and batch_order(tasks[-1][-1])[:-1] == batch_order(job)[:-1]:
+            tasks[-1].append(job)
+        else:
+            tasks.append([job])
+    return tasks
 
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:

@@ -7,8 +7,10 @@ A layout whose template never names the school (the wallet card) gives every sch
 same document. For the pipeline (render_for_school), such a document is rendered once per
 process and language, paper, print options and template context (everything the template
 is given but the school, which it never reads), and the same result serves every school's
-copy, which the pipeline still verifies and writes on its own. The key holds every input
-the stages read, so the bytes are the ones a fresh render gives, whatever ran before.
+copy, which the pipeline still verifies and writes on its own. Likewise a layout designed
+on one paper and scaled onto the others (the poster), whose template never reads the paper,
+is laid out once for all its papers and drawn for each. The keys hold every input the
+stages read, so the bytes are the ones a fresh render gives, whatever ran before.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error ever
 from .draw import Drawn, draw, print_scale
 from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
-from .template import context, names_the_school
+from .template import context, names_the_paper, names_the_school
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ def render_for_school(project: Project, layout: Layout, language: Language, pape
     documents = shared_documents(project) if key is not None else {}
     if key in documents:
         return documents[key][-1]
-    result = render_job(project, layout, language, paper, school, options, page_languages)
+    laid_out = laid_out_for_paper(project, layout, language, paper, school, options, page_languages)
+    drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
+    result = rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
     if key is not None:
         if len(documents) >= MAX_SHARED:
             documents.clear()
@@ -77,6 +81,40 @@ def same_for_every_school(project: Project, layout: Layout, language: Language, 
     del given["school"], given["fit"]
     return (id(layout), id(language), id(project.papers[paper]), paper, options,
             tuple(id(l) for l in page_languages or ()), repr(given))
+
+
+def laid_out_for_paper(project: Project, layout: Layout, language: Language, paper: str, school: School,
+                       options: PrintOptions, page_languages: list[Language] | None) -> LaidOut:
+    """lay_out, once for all the papers of a layout designed on one paper and scaled onto
+    the others (the poster), when its template never reads the paper: the layout stage sees
+    the paper only through the template's XML and then lays the page out on the design paper,
+    so the pages are the same for every paper; each paper's copy is drawn on its own. The
+    pipeline runs a school's papers one after the other (pipeline.batch_order)."""
+    if not layout.design_paper or names_the_paper(layout):
+        return lay_out(project, layout, language, paper, school, options, page_languages)
+    given = context(project, layout, language, paper, school=school, page_languages=page_languages)
+    del given["paper"], given["page"], given["fit"]  # the fits are tried in the same order on every paper
+    key = (id(layout), id(language), options, tuple(id(l) for l in page_languages or ()), repr(given))
+    memo = shared_layouts(project)
+    if key not in memo:
+        if len(memo) >= MAX_SHARED_LAYOUTS:
+            memo.clear()
+        memo[key] = (layout, language, tuple(page_languages or ()),
+                     lay_out(project, layout, language, paper, school, options, page_languages))
+    return memo[key][-1]
+
+
+# A school's poster on its four papers, one after the other: a few entries serve the batch.
+MAX_SHARED_LAYOUTS = 8
+_shared_layouts: dict[int, dict] = {}
+
+
+def shared_layouts(project: Project) -> dict:
+    key = id(project)
+    if key not in _shared_layouts:
+        _shared_layouts[key] = {}
+        weakref.finalize(project, _shared_layouts.pop, key, None)
+    return _shared_layouts[key]
 
 
 # Per project (a worker holds one): a card sheet in every language on two papers is 48

@@ -90,18 +90,29 @@ def names_the_school(layout: Layout) -> bool:
     includes, imports or extends another template (which might). A template that does
     neither gives the same XML for every school (the wallet card), so the batch makes that
     document once per language and paper and every school's copy is the same bytes."""
-    key = (str(layout.directory), layout.template_source)
-    if key not in _names_school:
+    return names_any(layout, ("school",))
+
+
+def names_the_paper(layout: Layout) -> bool:
+    """Whether the paper can change what the template gives (`paper`, `page`, or another
+    template). One that does not gives the same XML on every paper: a layout designed on one
+    paper and scaled onto the others (the poster) is then laid out once for all of them."""
+    return names_any(layout, ("paper", "page"))
+
+
+def names_any(layout: Layout, names: tuple[str, ...]) -> bool:
+    key = (str(layout.directory), layout.template_source, names)
+    if key not in _names:
         try:
             tree = _environment(layout).parse(layout.template_source)
         except jinja2.TemplateSyntaxError:
             return True  # reported as a template problem where it is compiled
-        _names_school[key] = ("school" in meta.find_undeclared_variables(tree)
-                              or any(True for _ in meta.find_referenced_templates(tree)))
-    return _names_school[key]
+        _names[key] = (bool(set(names) & meta.find_undeclared_variables(tree))
+                       or any(True for _ in meta.find_referenced_templates(tree)))
+    return _names[key]
 
 
-_names_school: dict[tuple[str, str], bool] = {}
+_names: dict[tuple[str, str, tuple[str, ...]], bool] = {}
 
 
 def date_of(language: Language, iso: str) -> str:

@@ -181,3 +181,22 @@ def test_a_page_that_names_the_school_is_made_for_each_school(batch_data, tmp_pa
     handouts = {d["school"]: (out / d["path"]).read_bytes() for d in entries}
     assert handouts["maple-elementary"] != handouts["oak-middle"]
     assert all(d["verified"]["thumbnail"] == "own" for d in entries)
+
+
+def test_a_schools_papers_of_a_page_are_one_task_in_the_batch_order():
+    """Workers get a school's papers of one page together (a poster is laid out once for
+    them), the schools of a language in a row."""
+    from generator.model import PrintOptions
+    from generator.pipeline import batch_tasks
+    from generator.plan import Job
+
+    def job(school, layout, lang, paper):
+        return Job(school, layout, lang, paper, f"{school}/{layout}/{paper}/{lang}.pdf", "hash", PrintOptions())
+
+    jobs = [job(s, "poster", l, p) for s in ("b", "a") for l in ("fr", "es") for p in ("tabloid", "a3")] + [job("a", "card", "es", "letter")]
+    tasks = [[(j.layout, j.lang, j.school, j.paper) for j in task] for task in batch_tasks(jobs)]
+    assert tasks == [[("card", "es", "a", "letter")],
+                     [("poster", "es", "a", "a3"), ("poster", "es", "a", "tabloid")],
+                     [("poster", "es", "b", "a3"), ("poster", "es", "b", "tabloid")],
+                     [("poster", "fr", "a", "a3"), ("poster", "fr", "a", "tabloid")],
+                     [("poster", "fr", "b", "a3"), ("poster", "fr", "b", "tabloid")]]

@@ -264,6 +264,36 @@ def test_a_shared_document_is_never_served_after_the_data_it_prints_changed_in_p
     assert render_for_school(project, layout, language, "letter", school).pdf != renamed.pdf
 
 
+def test_a_poster_is_laid_out_once_for_its_papers_and_each_paper_is_the_page_a_fresh_render_gives(project, monkeypatch):
+    """The poster is designed on Tabloid and scaled onto the other papers, and its template
+    never reads the paper: one layout serves the four papers, and each paper's PDF is byte
+    for byte what render_job makes on its own. A template that reads the paper is laid out
+    for each paper."""
+    import generator.render as render
+
+    school = next(iter(project.schools.values()))
+    poster, language = project.layouts["poster"], project.languages["ar"]
+    laid = []
+    real = render.lay_out
+    monkeypatch.setattr(render, "lay_out", lambda *a, **k: laid.append(a[3]) or real(*a, **k))
+    shared = {paper: render.render_for_school(project, poster, language, paper, school) for paper in poster.papers}
+    assert len(poster.papers) == 4 and len(laid) == 1
+    for paper in poster.papers:
+        assert shared[paper].pdf == render_job(project, poster, language, paper, school).pdf, paper
+    assert len({result.pdf for result in shared.values()}) == 4  # four papers, four documents
+    laid.clear()
+    other = dataclasses.replace(school, id="other-school", name="Other School", phone="555-0100")
+    assert render.render_for_school(project, poster, language, "a3", other).pdf != shared["a3"].pdf
+    assert laid == ["a3"]  # another school is another page
+    laid.clear()
+    reads_paper = dataclasses.replace(poster, template_source=poster.template_source.replace(
+        "<page margin=\"0.6in\">", "<page margin=\"{{ '0.5in' if paper == 'a3' else '0.6in' }}\">"))
+    assert reads_paper.template_source != poster.template_source
+    for paper in poster.papers:
+        render.render_for_school(project, reads_paper, language, paper, school)
+    assert laid == list(poster.papers)
+
+
 def test_a_template_error_in_a_fit_never_tried_does_not_fail_a_shared_page(project):
     """Finding the shared page's key renders no template: a mistake only a later fit would
     meet must not fail the page when the first fit fits (render_job, and `check`, never meet it)."""
