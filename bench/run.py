@@ -63,7 +63,7 @@ def per_document_medians(data: Path) -> dict[str, float]:
     """What a worker spends on one handout once it has made and verified that kind of page
     (QR decoding and the PDF parse run once per kind): render, glyph check, page count,
     thumbnail, in CPU time. Jobs run in the order a worker gets them (pipeline.batch_order:
-    a language's copies of a page school after school); each language's first school warms it up."""
+    every school's copy of a page in a row); each language's first school warms it up."""
     project, problems = load_project(data, ROOT / "layouts", ROOT / "fonts")
     jobs = sorted(select(project, ["handout"], [], ["letter"], sorted(project.schools)[:6], problems), key=batch_order)
     first_school = sorted(project.schools)[0]

@@ -31,7 +31,7 @@ from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
 from .render import Rendered, render_for_school
-from .template import TemplateProblem, names_the_school
+from .template import TemplateProblem, names_the_paper, names_the_school
 from .validate import font_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
@@ -514,7 +514,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
         if workers == 1:
             decoded: dict[str, str] = {}
             thumbnails: dict = {}
-            for job in sorted(jobs, key=batch_order):
+            for job in in_batch_order(project, jobs):
                 yield run_job(project, job, decoded, thumbnails)
                 bar and bar.update(1)
             return
@@ -527,7 +527,7 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
             groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
         font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
         for key in sorted(groups):
-            tasks = batch_tasks(groups[key])
+            tasks = batch_tasks(project, groups[key])
             with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
                                      initargs=(project,)) as pool:
                 # as_completed lets go of each future once yielded; a list of them would keep
@@ -542,25 +542,50 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
         bar and bar.close()
 
 
-def batch_order(job: Job) -> tuple:
-    """The order workers get jobs in: a language's pages of a layout school after school,
-    each school's papers one after the other, so that a worker's cached paragraphs, shaped
-    words, font subsets and shared documents are the ones its next job needs, a small cache
-    serves the whole batch, and a poster is laid out once for its four papers
-    (render.laid_out_for_paper)."""
-    return job.layout, job.print.name, job.lang, job.school, job.paper
+def batch_order(job: Job, papers_together: bool = False) -> tuple:
+    """The order workers get jobs in: every school's copy of one page in a row, so that a
+    worker's cached paragraphs (measured at that paper's width), shaped words, font subsets
+    and shared documents are the ones its next job needs, and a small cache serves the whole
+    batch. For a layout laid out once for all its papers (the poster, see
+    render.laid_out_for_paper), each school's papers one after the other instead."""
+    if papers_together:
+        return job.layout, job.print.name, job.lang, job.school, job.paper
+    return job.layout, job.paper, job.print.name, job.lang, job.school
 
 
-def batch_tasks(jobs: list[Job]) -> list[list[Job]]:
-    """The jobs in batch order, a school's papers of one page as one task: the worker that
-    makes one paper's copy makes the others."""
+def papers_together(project: Project, job: Job) -> bool:
+    layout = project.layouts[job.layout]
+    return bool(layout.design_paper) and not names_the_paper(layout)
+
+
+def in_batch_order(project: Project, jobs: list[Job]) -> list[Job]:
+    return sorted(jobs, key=lambda job: batch_order(job, papers_together(project, job)))
+
+
+def batch_tasks(project: Project, jobs: list[Job]) -> list[list[Job]]:
+    """The jobs in batch order, every school's copy of one page (in one language, on one
+    paper, or on all the papers of a page laid out once for all of them) as one task: one
+    worker makes them all, so each worker learns a page (fonts, shaped words, subsets, the
+    shared card or poster layout) once, not every worker for every page."""
     tasks: list[list[Job]] = []
-    for job in sorted(jobs, key=batch_order):
-        if tasks and batch_order(tasks[-1][-1])[:-1] == batch_order(job)[:-1]:
+    for job in in_batch_order(project, jobs):
+        last = tasks[-1][-1] if tasks else None
+        same_page = last is not None and task_key(project, last) == task_key(project, job)
+        # A task's documents wait in the worker until the task ends: at most MAX_TASK of them,
+        # cut between schools (never between a school's papers of a poster).
+        if same_page and (len(tasks[-1]) < MAX_TASK or job.school == last.school):
             tasks[-1].append(job)
         else:
             tasks.append([job])
     return tasks
+
+
+MAX_TASK = 40  # documents; a handout's 40 copies are about 6 MB
+
+
+def task_key(project: Project, job: Job) -> tuple:
+    together = papers_together(project, job)
+    return batch_order(job, together)[:3 if together else 4]  # all but the school (and the paper)
 
 
 def document_warnings(project: Project, job: Job, problems: Problems) -> list[str]:

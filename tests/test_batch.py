@@ -183,9 +183,11 @@ def test_a_page_that_names_the_school_is_made_for_each_school(batch_data, tmp_pa
     assert all(d["verified"]["thumbnail"] == "own" for d in entries)
 
 
-def test_a_schools_papers_of_a_page_are_one_task_in_the_batch_order():
-    """Workers get a school's papers of one page together (a poster is laid out once for
-    them), the schools of a language in a row."""
+def test_every_schools_copy_of_a_page_is_one_task_a_poster_with_all_its_papers(project):
+    """A worker gets every school's copy of a page as one task (it learns the page once);
+    a poster's task holds all its papers, school by school (it is laid out once for them);
+    other pages go paper by paper, so that the paragraphs a worker keeps were measured at the
+    width its next page needs."""
     from generator.model import PrintOptions
     from generator.pipeline import batch_tasks
     from generator.plan import Job
@@ -193,10 +195,25 @@ def test_a_schools_papers_of_a_page_are_one_task_in_the_batch_order():
     def job(school, layout, lang, paper):
         return Job(school, layout, lang, paper, f"{school}/{layout}/{paper}/{lang}.pdf", "hash", PrintOptions())
 
-    jobs = [job(s, "poster", l, p) for s in ("b", "a") for l in ("fr", "es") for p in ("tabloid", "a3")] + [job("a", "card", "es", "letter")]
-    tasks = [[(j.layout, j.lang, j.school, j.paper) for j in task] for task in batch_tasks(jobs)]
-    assert tasks == [[("card", "es", "a", "letter")],
-                     [("poster", "es", "a", "a3"), ("poster", "es", "a", "tabloid")],
-                     [("poster", "es", "b", "a3"), ("poster", "es", "b", "tabloid")],
-                     [("poster", "fr", "a", "a3"), ("poster", "fr", "a", "tabloid")],
-                     [("poster", "fr", "b", "a3"), ("poster", "fr", "b", "tabloid")]]
+    jobs = ([job(s, "poster", l, p) for s in ("b", "a") for l in ("fr", "es") for p in ("tabloid", "a3")]
+            + [job(s, "card", "es", p) for s in ("b", "a") for p in ("letter", "a4")])
+    tasks = [[(j.layout, j.lang, j.school, j.paper) for j in task] for task in batch_tasks(project, jobs)]
+    assert tasks == [[("card", "es", "a", "a4"), ("card", "es", "b", "a4")],
+                     [("card", "es", "a", "letter"), ("card", "es", "b", "letter")],
+                     [("poster", "es", "a", "a3"), ("poster", "es", "a", "tabloid"),
+                      ("poster", "es", "b", "a3"), ("poster", "es", "b", "tabloid")],
+                     [("poster", "fr", "a", "a3"), ("poster", "fr", "a", "tabloid"),
+                      ("poster", "fr", "b", "a3"), ("poster", "fr", "b", "tabloid")]]
+
+
+def test_a_task_holds_at_most_max_task_documents_and_never_splits_a_schools_poster(project, monkeypatch):
+    from generator import pipeline
+    from generator.model import PrintOptions
+    from generator.plan import Job
+
+    monkeypatch.setattr(pipeline, "MAX_TASK", 3)
+    jobs = [Job(s, "poster", "es", p, f"{s}/{p}.pdf", "hash", PrintOptions()) for s in "abc" for p in ("tabloid", "a3")]
+    jobs += [Job(s, "card", "es", "letter", f"{s}/card.pdf", "hash", PrintOptions()) for s in "abcdefg"]
+    sizes = [[(j.layout, j.school) for j in task] for task in pipeline.batch_tasks(project, jobs)]
+    assert sizes == [[("card", s) for s in "abc"], [("card", s) for s in "def"], [("card", "g")],
+                     [("poster", "a"), ("poster", "a"), ("poster", "b"), ("poster", "b")], [("poster", "c"), ("poster", "c")]]
