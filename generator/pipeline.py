@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import unicodedata
 import sys
 import time
+import unicodedata
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace

@@ -104,31 +104,28 @@ def laid_out_for_paper(project: Project, layout: Layout, language: Language, pap
     return memo[key][-1]
 
 
-# A school's poster on its four papers, one after the other: a few entries serve the batch.
-MAX_SHARED_LAYOUTS = 8
+# Per project (a worker holds one), emptied when full, which costs only time. Shared
+# documents: a card sheet in every language on two papers is 48 documents of 60-150 KB.
+# Shared layouts: a school's poster on its four papers comes one paper after the other.
+MAX_SHARED, MAX_SHARED_LAYOUTS = 64, 8
+_shared: dict[int, dict] = {}
 _shared_layouts: dict[int, dict] = {}
 
 
-def shared_layouts(project: Project) -> dict:
-    key = id(project)
-    if key not in _shared_layouts:
-        _shared_layouts[key] = {}
-        weakref.finalize(project, _shared_layouts.pop, key, None)
-    return _shared_layouts[key]
-
-
-# Per project (a worker holds one): a card sheet in every language on two papers is 48
-# documents of 60-150 KB; emptied when full, which costs only time.
-MAX_SHARED = 64
-_shared: dict[int, dict] = {}
-
-
 def shared_documents(project: Project) -> dict:
+    return _per_project(_shared, project)
+
+
+def shared_layouts(project: Project) -> dict:
+    return _per_project(_shared_layouts, project)
+
+
+def _per_project(memos: dict[int, dict], project: Project) -> dict:
     key = id(project)
-    if key not in _shared:
-        _shared[key] = {}
-        weakref.finalize(project, _shared.pop, key, None)
-    return _shared[key]
+    if key not in memos:
+        memos[key] = {}
+        weakref.finalize(project, memos.pop, key, None)
+    return memos[key]
 
 
 def rendered(laid_out: LaidOut, drawn: Drawn, scale: float = 1.0) -> Rendered:

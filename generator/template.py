@@ -38,6 +38,8 @@ def fill(value: str, **values: str) -> str:
 # marks, the CJK full stop, the Devanagari danda (Bengali and Nepali), the Myanmar section
 # mark, the Ethiopic full stop and the Urdu full stop.
 SENTENCE_ENDS = ".!?。！？।॥။።۔؟"
+CLOSING_MARKS = "\"'»”’)」』 \u00a0\u202f"  # and the spaces French puts before »
+CLAUSE_MARKS = ",，、،;；:：፣፤၊"  # a lead that ends a clause ends with the sentence's stop instead
 
 
 def bold_part(value: str) -> str:
@@ -51,10 +53,12 @@ def bold_part(value: str) -> str:
     if not match:
         return text
     lead = match.group(1)
-    if lead.rstrip()[-1:] in SENTENCE_ENDS:
+    if lead.rstrip(CLOSING_MARKS)[-1:] in SENTENCE_ENDS:  # 'Say "no."' ends a sentence too
         return f"**{lead}**"
     end = re.search(f"[{re.escape(SENTENCE_ENDS)}]", text[match.end():])
-    return f"**{lead.rstrip()}{end.group(0) if end else ''}**"
+    if not end:
+        return f"**{lead}**"
+    return f"**{lead.rstrip().rstrip(CLAUSE_MARKS).rstrip()}{end.group(0)}**"  # "..., " -> "...."
 
 
 def _environment(layout: Layout) -> SandboxedEnvironment:

@@ -116,6 +116,10 @@ def layout_languages(project, layout_name):
     ("在与律师谈话之前，**不要签署任何文件**。", "**不要签署任何文件。**"),
     ("**کسی بھی کاغذ پر دستخط نہ کریں** جب تک آپ وکیل سے بات نہ کر لیں۔", "**کسی بھی کاغذ پر دستخط نہ کریں۔**"),
     ("**Call a lawyer** now", "**Call a lawyer**"),  # no full stop anywhere: nothing is made up
+    ('**Say: "I do not consent."** Then write it down.', '**Say: "I do not consent."**'),
+    ("**Dites : « Je ne consens pas. »** Puis notez-le.", "**Dites : « Je ne consens pas. »**"),
+    ("**Keep your child's emergency contacts up to date,** so a trusted adult can come.", "**Keep your child's emergency contacts up to date.**"),
+    ("**及时更新紧急联系人，**以便可信的成年人接孩子。", "**及时更新紧急联系人。**"),
     ("No bold lead here.", "No bold lead here."),
 ])
 def test_a_short_format_prints_the_bold_lead_as_a_sentence_of_its_own(text, lead):
