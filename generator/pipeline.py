@@ -30,9 +30,9 @@ from .manifest import ManifestEntry, PrintedCode, Verified
 from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
-from .render import Rendered, render_for_school
-from .template import TemplateProblem, names_the_paper, names_the_school
-from .validate import font_characters, load_project
+from .render import Rendered, one_layout_for_every_paper, render_for_school
+from .template import TemplateProblem, names_the_school
+from .validate import font_characters, lacking_characters, load_project
 from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
@@ -205,9 +205,7 @@ def glyph_problems(project: Project, language, text: str, layout=None) -> list[t
     would drop them silently); the language's own strings are checked on load. Each is
     reported where it is written (the data file's line, or the template's), and once per
     font family: every page in that font has the same problem."""
-    fonts = [font_characters(str(path)) for path in font_files_for(project.fonts, language.script)]
-    missing = sorted(ch for ch in set(text) - own_characters(language)
-                     if ch not in "\n\t" and not (fonts and all(ord(ch) in chars for chars in fonts)))
+    missing = sorted(lacking_characters(set(text) - own_characters(language), font_files_for(project.fonts, language.script)))
     family = project.fonts.scripts[language.script].family
     template = layout.directory / layout.template_name if layout is not None else None
     return [(where_written(project.data_dir, template, ch) or Loc(language.path, 1, 1),
@@ -554,8 +552,7 @@ def batch_order(job: Job, papers_together: bool = False) -> tuple:
 
 
 def papers_together(project: Project, job: Job) -> bool:
-    layout = project.layouts[job.layout]
-    return bool(layout.design_paper) and not names_the_paper(layout)
+    return one_layout_for_every_paper(project.layouts[job.layout])
 
 
 def in_batch_order(project: Project, jobs: list[Job]) -> list[Job]:

@@ -77,10 +77,8 @@ def same_for_every_school(project: Project, layout: Layout, language: Language, 
     every fit, as this key did before, cost 6 ms a card, a twentieth of the batch."""
     if names_the_school(layout):
         return None
-    given = context(project, layout, language, paper, school=school, page_languages=page_languages)
-    del given["school"], given["fit"]
-    return (id(layout), id(language), id(project.papers[paper]), paper, options,
-            tuple(id(l) for l in page_languages or ()), repr(given))
+    return (id(project.papers[paper]), paper) + given_key(project, layout, language, paper, school, options,
+                                                          page_languages, leave_out=("school",))
 
 
 def laid_out_for_paper(project: Project, layout: Layout, language: Language, paper: str, school: School,
@@ -90,11 +88,9 @@ def laid_out_for_paper(project: Project, layout: Layout, language: Language, pap
     the paper only through the template's XML and then lays the page out on the design paper,
     so the pages are the same for every paper; each paper's copy is drawn on its own. The
     pipeline runs a school's papers one after the other (pipeline.batch_order)."""
-    if not layout.design_paper or names_the_paper(layout):
+    if not one_layout_for_every_paper(layout):
         return lay_out(project, layout, language, paper, school, options, page_languages)
-    given = context(project, layout, language, paper, school=school, page_languages=page_languages)
-    del given["paper"], given["page"], given["fit"]  # the fits are tried in the same order on every paper
-    key = (id(layout), id(language), options, tuple(id(l) for l in page_languages or ()), repr(given))
+    key = given_key(project, layout, language, paper, school, options, page_languages, leave_out=("paper", "page"))
     memo = shared_layouts(project)
     if key not in memo:
         if len(memo) >= MAX_SHARED_LAYOUTS:
@@ -102,6 +98,23 @@ def laid_out_for_paper(project: Project, layout: Layout, language: Language, pap
         memo[key] = (layout, language, tuple(page_languages or ()),
                      lay_out(project, layout, language, paper, school, options, page_languages))
     return memo[key][-1]
+
+
+def one_layout_for_every_paper(layout: Layout) -> bool:
+    """A layout designed on one paper and scaled onto the others, whose template never
+    reads the paper: its pages are the same on every paper."""
+    return bool(layout.design_paper) and not names_the_paper(layout)
+
+
+def given_key(project: Project, layout: Layout, language: Language, paper: str, school: School | None,
+              options: PrintOptions, page_languages: list[Language] | None, leave_out: tuple[str, ...]) -> tuple:
+    """The very layout and language objects (a changed copy is another page), the print
+    options, and what the template is given but `leave_out` and the fit (the fits are tried
+    in the same order whatever was left out): data changed in place makes another key."""
+    given = context(project, layout, language, paper, school=school, page_languages=page_languages)
+    for name in leave_out + ("fit",):
+        del given[name]
+    return id(layout), id(language), options, tuple(id(l) for l in page_languages or ()), repr(given)
 
 
 # Per project (a worker holds one), emptied when full, which costs only time. Shared
