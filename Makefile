@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 fonts: $(FONTS)
 
-$(FONTS): $(STAMP) fonts/manifest.yaml
+$(FONTS): $(STAMP) fonts/manifest.yaml generator/fontprep.py
 	$(PY) -m generator.fontprep
 
 build: $(FONTS)

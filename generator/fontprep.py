@@ -3,6 +3,7 @@
 Run once by `make` (idempotent). Each package is fetched with `apt-get download` at the
 exact version in fonts/manifest.yaml and refused unless its sha256 matches. CFF-outline
 faces (Noto CJK) are converted to TrueType outlines, because ReportLab embeds only those.
+Every prepared face is saved without TrueType hinting (see without_hinting).
 """
 
 from __future__ import annotations
@@ -144,10 +145,7 @@ def convert_cff_to_truetype(font_bytes: bytes, face: str, out: Path) -> None:
     post.formatType = 3.0  # no glyph names: 65k CJK names would only add bulk
     font["head"].glyphDataFormat = 0
     font.sfntVersion = "\x00\x01\x00\x00"
-    font.recalcTimestamp = False  # the same input must give the same bytes on every machine
-    tmp = out.with_suffix(".tmp")
-    font.save(tmp)
-    os.replace(tmp, out)
+    save_prepared(font, out)
 
 
 LATIN_UNICODES = (
@@ -175,12 +173,49 @@ def merge_latin(script_font: bytes, latin_font: bytes, out: Path) -> None:
         latin.save(latin_path)
         with _overlaps_quiet():
             merged = Merger(options=Options(drop_tables=["vmtx", "vhea", "MATH"])).merge([str(script_path), str(latin_path)])
-    merged.recalcTimestamp = False  # the same input must give the same bytes on every machine
     script_head = TTFont(io.BytesIO(script_font))["head"]
     merged["head"].created, merged["head"].modified = script_head.created, script_head.modified
-    tmp_out = out.with_suffix(".tmp")
-    merged.save(tmp_out)
-    os.replace(tmp_out, out)
+    save_prepared(merged, out)
+
+
+def copy_face(font_bytes: bytes, out: Path) -> None:
+    """A face used as it ships (Noto Sans), but for its hinting."""
+    from fontTools.ttLib import TTFont
+
+    save_prepared(TTFont(io.BytesIO(font_bytes)), out)
+
+
+HINTING_TABLES = ("fpgm", "prep", "cvt ", "cvar", "hdmx", "LTSH", "VDMX")  # the programs and the metrics they give
+
+
+def without_hinting(font) -> None:
+    """Drop the TrueType hinting programs (the outlines, advances and layout tables stay
+    exactly as they are, so every line breaks where it did). Hinting fits outlines to a
+    coarse pixel grid; our pages are printed at 300 dpi or more and read zoomed on screens,
+    where it changes a pixel here and there (a mean of one grey level in 255 at 100 dpi).
+    But PDFium, the renderer of Chrome and of the pipeline's QR check and thumbnail, runs
+    each glyph's program when it first draws it in a document: 40 % of a handout's
+    thumbnail time went to the bytecode interpreter, and the programs were 20 % of every
+    embedded subset. The CJK faces, converted from CFF, never had any."""
+    for tag in HINTING_TABLES:
+        if tag in font:
+            del font[tag]
+    font["glyf"].removeHinting()
+    maxp = font["maxp"]
+    if maxp.tableVersion >= 0x00010000:
+        maxp.maxZones = 1
+        for field in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                      "maxStackElements", "maxSizeOfInstructions"):
+            setattr(maxp, field, 0)
+
+
+def save_prepared(font, out: Path) -> None:
+    """Every prepared face leaves here: without hinting, and the same bytes on every machine."""
+    without_hinting(font)
+    font.recalcTimestamp = False
+    tmp = out.with_suffix(".tmp")
+    font.save(tmp)
+    os.replace(tmp, out)
 
 
 @contextmanager
@@ -207,9 +242,7 @@ def _prepare_one(job: tuple[str, str, FontSource, bytes, bytes | None]) -> tuple
     elif latin is not None:
         merge_latin(data, latin, out)
     else:
-        tmp = out.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
+        copy_face(data, out)
     return family, style, out.name
 
 
@@ -218,7 +251,7 @@ def manifest_digest(manifest_path: Path) -> str:
     import yaml
 
     manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
-    relevant = {"packages": manifest.get("packages"), "families": manifest.get("families"), "v": 5}
+    relevant = {"packages": manifest.get("packages"), "families": manifest.get("families"), "v": 6}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

@@ -4,6 +4,7 @@ left-to-right runs inside, and each paragraph in one font that covers it."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 
 import pypdfium2
@@ -318,3 +319,58 @@ def test_preparing_a_script_face_is_quiet_about_the_overlaps_it_resolves_on_purp
     assert logger.filters == filters
     prepared = json.loads(fontprep.STAMP.read_text())["families"]["noto-naskh-arabic"]["regular"]["sha256"]
     assert hashlib.sha256(out.read_bytes()).hexdigest() == prepared
+
+
+def test_prepared_faces_carry_no_hinting_and_keep_every_outline_advance_and_layout_table(tmp_path):
+    """Hinting programs cost PDFium (Chrome's renderer, and the pipeline's QR check and
+    thumbnail) their bytecode on every glyph of every document, and a fifth of each embedded
+    subset; `make` prepares every face without them. What decides where a line breaks and
+    what a reader sees must be untouched: the outlines, the advances, the character map and
+    the shaping tables are those of the face as it ships."""
+    import hashlib
+    import json
+
+    from fontTools.ttLib import TTFont
+
+    from generator import fontprep
+    from generator.errors import Problems
+    from generator.fontmanifest import read_font_manifest
+
+    manifest = read_font_manifest(fontprep.FONTS_DIR / "manifest.yaml", Problems())
+    source = manifest.families["noto-sans"]["regular"]
+    package = manifest.packages[source.package]
+    deb = fontprep.fetch_package(source.package, package.version, package.sha256)  # the cache `make` filled
+    shipped_bytes = fontprep.deb_members(deb, {source.file})[source.file]
+    out = tmp_path / "noto-sans-regular.ttf"
+    fontprep.copy_face(shipped_bytes, out)
+
+    shipped, prepared = TTFont(io.BytesIO(shipped_bytes)), TTFont(str(out))
+    assert "fpgm" in shipped and any(shipped["glyf"][name].program.getBytecode() for name in ("a", "e", "n"))
+    assert not [tag for tag in fontprep.HINTING_TABLES if tag in prepared]
+    glyf = prepared["glyf"]
+    assert not [name for name in glyf.keys() if getattr(glyf[name], "program", None) and glyf[name].program.getBytecode()]
+    assert prepared["maxp"].maxSizeOfInstructions == 0
+    for name in shipped.getGlyphOrder():
+        before, after = shipped["glyf"][name], glyf[name]
+        assert before.getCoordinates(shipped["glyf"]) == after.getCoordinates(glyf), name
+    assert prepared["hmtx"].metrics == shipped["hmtx"].metrics
+    assert prepared.getBestCmap() == shipped.getBestCmap()
+    for tag in ("GSUB", "GPOS", "GDEF"):
+        assert prepared[tag].compile(prepared) == shipped[tag].compile(shipped), tag
+
+    recorded = json.loads(fontprep.STAMP.read_text())["families"]["noto-sans"]["regular"]["sha256"]
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == recorded  # the very face `make` prepared
+
+
+def test_every_prepared_face_is_without_hinting():
+    """Each face `make` prepared, whatever families the manifest names."""
+    from fontTools.ttLib import TTFont
+
+    from generator import fontprep
+    from generator.fonts import prepared_files
+
+    for family, styles in prepared_files(fontprep.BUILD_DIR).items():
+        for style, path in styles.items():
+            face = TTFont(str(path), lazy=True)
+            assert not [tag for tag in fontprep.HINTING_TABLES if tag in face], (family, style)
+            assert face["maxp"].maxSizeOfInstructions == 0, (family, style)
