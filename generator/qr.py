@@ -7,6 +7,7 @@ from functools import lru_cache
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import black
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Flowable
 
 from .rlprivate import code_length, drawing_fingerprint
@@ -24,6 +25,29 @@ def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(row) for row in code.get_matrix())
 
 
+@lru_cache(maxsize=256)
+def modules_path(url: str, size: float) -> str:
+    """The code's dark modules as one PDF path, one rectangle per horizontal run (which
+    keeps the path short), in the code's own coordinates: every school's copy of a page
+    draws the very same path, so it is written out once."""
+    matrix = qr_matrix(url)
+    n = len(matrix)
+    module = size / n
+    path = PDFPathObject()
+    for row_index, row in enumerate(matrix):
+        y = size - (row_index + 1) * module
+        col = 0
+        while col < n:
+            if not row[col]:
+                col += 1
+                continue
+            run_start = col
+            while col < n and row[col]:
+                col += 1
+            path.rect(run_start * module, y, (col - run_start) * module, module)
+    return path.getCode()
+
+
 def module_size_mm(url: str, size_pt: float) -> float:
     return size_pt / len(qr_matrix(url)) / MM
 
@@ -35,31 +59,17 @@ class QRCode(Flowable):
         super().__init__()
         self.url = url
         self.size = size
-        self.matrix = qr_matrix(url)
+        self.matrix = qr_matrix(url)  # made (and any encoding problem raised) at layout, not at drawing
 
     def wrap(self, avail_width, avail_height):
         return self.size, self.size
 
     def draw(self):
-        n = len(self.matrix)
-        module = self.size / n
         canvas = self.canv
         start = code_length(canvas)
         canvas.saveState()
         canvas.setFillColor(black)
-        path = canvas.beginPath()
-        for row_index, row in enumerate(self.matrix):
-            y = self.size - (row_index + 1) * module
-            col = 0
-            while col < n:  # one rectangle per horizontal run keeps the path short
-                if not row[col]:
-                    col += 1
-                    continue
-                run_start = col
-                while col < n and row[col]:
-                    col += 1
-                path.rect(run_start * module, y, (col - run_start) * module, module)
-        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.drawPath(PDFPathObject([modules_path(self.url, self.size)]), stroke=0, fill=1)
         canvas.restoreState()
         log = getattr(canvas, "qr_drawings", None)
         if log is not None:  # the draw stage collects what each code drew, for verification

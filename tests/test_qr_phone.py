@@ -117,3 +117,27 @@ def test_every_fit_keeps_the_codes_at_their_printed_minimum(layout):
                     modules = len(qr_matrix(project.resources[block.resource].url))
                     symbol_mm = (block.symbol or block.size * (modules - 2 * QUIET_ZONE) / modules) / MM
                     assert symbol_mm >= spec.min_qr_symbol_mm - 1e-6, (layout, code, fit, paper, block.resource, symbol_mm)
+
+
+@pytest.mark.parametrize("url", ["https://www.aclu.org/know-your-rights/immigrants-rights", "https://example.org/a"])
+def test_a_codes_path_covers_exactly_its_dark_modules(url):
+    """Error correction lets a phone read a code with a few modules wrong, so decoding alone
+    would not notice a drawing that drops or adds some: the path every copy of a page draws
+    must cover each dark module of the code once, and nothing else."""
+    from generator.qr import modules_path
+
+    matrix = qr_matrix(url)
+    n, size = len(matrix), 20 * MM
+    module = size / n
+    drawn = [[0] * n for _ in range(n)]
+    operators = modules_path(url, size).split(" re")
+    assert operators[0].startswith("n ") and operators[-1] == ""  # a new path of rectangles only
+    for operator in operators[:-1]:
+        x, y, width, height = (float(v) for v in operator.split()[-4:])
+        assert len(operator.split()) == 4 + (operator is operators[0])
+        row = round((size - y) / module) - 1
+        assert abs(height - module) < 1e-3 and 0 <= row < n
+        first, count = round(x / module), round(width / module)
+        for col in range(first, first + count):
+            drawn[row][col] += 1
+    assert drawn == [[int(dark) for dark in row] for row in matrix]
