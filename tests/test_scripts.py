@@ -261,15 +261,22 @@ def test_shaped_text_is_written_exactly_as_reportlab_writes_it_whatever_came_bef
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.pdfgen.textobject import PDFTextObject
 
+    from generator.fonts import script_font
     from generator.rlprivate import RememberingTextObject
 
     font, shaped = shaped_strings_drawn(project, lang)
+    _, latin, latin_bold = script_font(project.fonts, "Latn")
+    other_font = latin_bold if font == latin else latin
     assert len(shaped) > 10
     if lang == "ar":  # raised and lowered vowel marks: the text object's rise changes and returns
         assert any(d.y_offset for s in shaped for d in s.__shapeData__)
 
-    def operators(text_object_class, history: list, size: float) -> list[str]:
+    def operators(text_object_class, history: list, size: float, other_font_first: bool = False) -> list[str]:
         canvas = Canvas(io.BytesIO(), invariant=True)
+        if other_font_first:  # then this font's subsets have another PDF name (/F3+0, not /F2+0)
+            other = PDFTextObject(canvas)
+            other.setFont(other_font, size)
+            other.textOut("a")
         for earlier in history:  # what this document drew first decides its glyph codes
             warm = PDFTextObject(canvas)
             warm.setFont(font, size)
@@ -283,10 +290,12 @@ def test_shaped_text_is_written_exactly_as_reportlab_writes_it_whatever_came_bef
 
     for history in ([], shaped[::-1], shaped[len(shaped) // 2:]):
         for size in (9, 12.5):
-            reportlab = operators(PDFTextObject, history, size)
-            assert operators(RememberingTextObject, history, size) == reportlab  # formatted now
-            assert operators(RememberingTextObject, history, size) == reportlab  # remembered
+            for other_first in (False, True):
+                reportlab = operators(PDFTextObject, history, size, other_first)
+                assert operators(RememberingTextObject, history, size, other_first) == reportlab  # formatted now
+                assert operators(RememberingTextObject, history, size, other_first) == reportlab  # remembered
     assert operators(PDFTextObject, [], 9) != operators(PDFTextObject, shaped[::-1], 9)  # the histories matter
+    assert operators(PDFTextObject, [], 9) != operators(PDFTextObject, [], 9, other_font_first=True)  # so do the names
 
 
 def test_preparing_a_script_face_is_quiet_about_the_overlaps_it_resolves_on_purpose(tmp_path, caplog):
