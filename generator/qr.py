@@ -26,11 +26,11 @@ def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
 
 
 @lru_cache(maxsize=256)
-def modules_path(url: str, size: float) -> str:
-    """The code's dark modules as one PDF path, one rectangle per horizontal run (which
-    keeps the path short), in the code's own coordinates: every school's copy of a page
-    draws the very same path, so it is written out once."""
-    matrix = qr_matrix(url)
+def modules_path(matrix: tuple[tuple[bool, ...], ...], size: float) -> str:
+    """A code's dark modules as one PDF path, one rectangle per horizontal run (which keeps
+    the path short), in the code's own coordinates: every school's copy of a page draws the
+    very same path, so it is written out once per matrix and size (the key is the matrix
+    itself, not its address: the path is always the one this matrix gives)."""
     n = len(matrix)
     module = size / n
     path = PDFPathObject()
@@ -59,7 +59,7 @@ class QRCode(Flowable):
         super().__init__()
         self.url = url
         self.size = size
-        self.matrix = qr_matrix(url)  # made (and any encoding problem raised) at layout, not at drawing
+        self.matrix = qr_matrix(url)
 
     def wrap(self, avail_width, avail_height):
         return self.size, self.size
@@ -69,7 +69,7 @@ class QRCode(Flowable):
         start = code_length(canvas)
         canvas.saveState()
         canvas.setFillColor(black)
-        canvas.drawPath(PDFPathObject([modules_path(self.url, self.size)]), stroke=0, fill=1)
+        canvas.drawPath(PDFPathObject([modules_path(self.matrix, self.size)]), stroke=0, fill=1)
         canvas.restoreState()
         log = getattr(canvas, "qr_drawings", None)
         if log is not None:  # the draw stage collects what each code drew, for verification

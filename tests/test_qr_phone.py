@@ -130,7 +130,7 @@ def test_a_codes_path_covers_exactly_its_dark_modules(url):
     n, size = len(matrix), 20 * MM
     module = size / n
     drawn = [[0] * n for _ in range(n)]
-    operators = modules_path(url, size).split(" re")
+    operators = modules_path(matrix, size).split(" re")
     assert operators[0].startswith("n ") and operators[-1] == ""  # a new path of rectangles only
     for operator in operators[:-1]:
         x, y, width, height = (float(v) for v in operator.split()[-4:])
