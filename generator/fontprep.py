@@ -194,9 +194,9 @@ def without_hinting(font) -> None:
     coarse pixel grid; our pages are printed at 300 dpi or more and read zoomed on screens,
     where it changes a pixel here and there (a mean of one grey level in 255 at 100 dpi).
     But PDFium, the renderer of Chrome and of the pipeline's QR check and thumbnail, runs
-    each glyph's program when it first draws it in a document: 40 % of a handout's
-    thumbnail time went to the bytecode interpreter, and the programs were 20 % of every
-    embedded subset. The CJK faces, converted from CFF, never had any."""
+    each glyph's program when it first draws it in a document (40 % of a handout's
+    thumbnail time), and the programs were a sixth of every PDF's bytes. The CJK faces,
+    converted from CFF, never had any."""
     for tag in HINTING_TABLES:
         if tag in font:
             del font[tag]
