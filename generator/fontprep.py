@@ -132,15 +132,9 @@ def convert_cff_to_truetype(font_bytes: bytes, face: str, out: Path) -> None:
     for name, glyph in glyphs.items():
         width, _ = hmtx.metrics[name]
         hmtx.metrics[name] = (width, getattr(glyph, "xMin", 0))
-    maxp = font["maxp"] = newTable("maxp")
+    maxp = font["maxp"] = newTable("maxp")  # TrueType's version; save_prepared sets its hinting limits
     maxp.tableVersion = 0x00010000
-    for attr in ("maxZones",):
-        setattr(maxp, attr, 1)
-    for attr in (
-        "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-        "maxStackElements", "maxSizeOfInstructions", "maxComponentElements",
-    ):
-        setattr(maxp, attr, 0)
+    maxp.maxComponentElements = 0
     post = font["post"]
     post.formatType = 3.0  # no glyph names: 65k CJK names would only add bulk
     font["head"].glyphDataFormat = 0

@@ -278,8 +278,9 @@ def _run_in_worker(task: list[Job]) -> list[JobResult]:
     import resource
 
     results = [run_job(_worker["project"], job, _worker["decoded"], _worker["thumbnails"]) for job in task]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for result in results:
-        result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result.peak_rss_kb = peak
     return results
 
 

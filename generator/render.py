@@ -41,9 +41,7 @@ class Rendered:
 
 def render_job(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
                options: PrintOptions = PrintOptions(), page_languages: list[Language] | None = None) -> Rendered:
-    laid_out = lay_out(project, layout, language, paper, school, options, page_languages)
-    drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
-    return rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
+    return drawn_on(project, lay_out(project, layout, language, paper, school, options, page_languages), paper, options)
 
 
 def render_for_school(project: Project, layout: Layout, language: Language, paper: str, school: School,
@@ -54,9 +52,8 @@ def render_for_school(project: Project, layout: Layout, language: Language, pape
     documents = shared_documents(project) if key is not None else {}
     if key in documents:
         return documents[key][-1]
-    laid_out = laid_out_for_paper(project, layout, language, paper, school, options, page_languages)
-    drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
-    result = rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
+    result = drawn_on(project, laid_out_for_paper(project, layout, language, paper, school, options, page_languages),
+                      paper, options)
     if key is not None:
         if len(documents) >= MAX_SHARED:
             documents.clear()
@@ -139,6 +136,12 @@ def _per_project(memos: dict[int, dict], project: Project) -> dict:
         memos[key] = {}
         weakref.finalize(project, memos.pop, key, None)
     return memos[key]
+
+
+def drawn_on(project: Project, laid_out: LaidOut, paper: str, options: PrintOptions) -> Rendered:
+    """The draw stage for one paper, and what the pipeline needs of both stages."""
+    drawn = draw(laid_out, project.papers[paper], options, project.district.get("name", ""))
+    return rendered(laid_out, drawn, print_scale(laid_out.size, project.papers[paper]))
 
 
 def rendered(laid_out: LaidOut, drawn: Drawn, scale: float = 1.0) -> Rendered:
