@@ -111,6 +111,17 @@ class BlockContext:
             mark(paragraph, Tag(role, text, bool(self.script.shaping) or self.rtl, self.lang, own_spans=self.rtl))
         return paragraph
 
+    def url_paragraph(self, url: str, style: ParagraphStyle) -> Flowable:
+        """A web address broken after '/', '.' or '-', reused as paragraphs are (it is the
+        same on every school's copy of a page)."""
+        key = ("URLParagraph", url, style_signature(style), self.lang)
+        paragraph = _PARAGRAPHS.get(key)
+        if paragraph is None:
+            if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
+                _PARAGRAPHS.clear()
+            paragraph = _PARAGRAPHS[key] = URLParagraph(url, style)
+        return paragraph
+
     def alignment(self, align: str) -> int:
         if align == "center":
             return TA_CENTER
@@ -197,7 +208,7 @@ def build_block(block: bt.Block, ctx: BlockContext) -> Flowable | None:
             return None  # an empty value: the layout adapts instead of printing a blank line
         style = ctx.paragraph_style(block.style, block)
         if block.wrap_url:
-            return URLParagraph("".join(text for text, _ in block.runs), style)
+            return ctx.url_paragraph("".join(text for text, _ in block.runs), style)
         return ctx.paragraph(list(block.runs), style, role=ROLES[block.tag])
     builder = BUILDERS.get(type(block))
     if builder is not None:
@@ -481,6 +492,8 @@ class URLParagraph(Flowable):
         self.url = url
         self.style = ParagraphStyle(style.name + "/url", parent=style, wordWrap=None, shaping=0, leftIndent=0, rightIndent=0)
         self._paragraph: Paragraph | None = None
+        self._wrapped_at: float | None = None
+        self._size = (0.0, 0.0)
 
     def _lines(self, width: float) -> list[str]:
         pieces = re.findall(r"[^/.\-]*[/.\-]*", self.url)
@@ -494,9 +507,13 @@ class URLParagraph(Flowable):
         return lines + [current] if current else lines
 
     def wrap(self, avail_width, avail_height):
-        markup = "<br/>".join(escape(line) for line in self._lines(avail_width))
-        self._paragraph = Paragraph(markup, self.style)
-        return self._paragraph.wrap(avail_width, avail_height)
+        # Its lines depend on the width alone: break them once per width (see WrapCache).
+        if self._wrapped_at != avail_width:
+            markup = "<br/>".join(escape(line) for line in self._lines(avail_width))
+            self._paragraph = Paragraph(markup, self.style)
+            self._size = self._paragraph.wrap(avail_width, avail_height)
+            self._wrapped_at = avail_width
+        return self._size
 
     def draw(self):
         self._paragraph.drawOn(self.canv, 0, 0)
