@@ -27,6 +27,7 @@ from .fontmanifest import ScriptFont
 from .model import Layout, Style
 from .pdftags import Tag, mark
 from .qr import MM, QUIET_ZONE, QRCode, qr_matrix
+from .rlprivate import measured_afresh
 
 @dataclass
 class BlockContext:
@@ -46,6 +47,8 @@ class BlockContext:
     language_pages: dict[str, str] = field(default_factory=dict)  # code -> <web_base>/<code>/ (empty without web_base)
     destinations: dict[str, str] = field(default_factory=dict)  # address encoded on this page -> where it finally leads
     qr_destinations: list[str] = field(default_factory=list)  # beside qr_urls: where each code finally leads
+    shared: "SharedBlocks | None" = None  # the project's built blocks (see built_once); None: build every time
+    _signature: int | None = None
 
     def style(self, name: str, block: bt.Block) -> Style:
         try:
@@ -169,7 +172,7 @@ def runs_to_markup(runs) -> str:
 def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowable]:
     flowables: list[Flowable] = []
     for block in blocks:
-        flowable = build_block(block, ctx)
+        flowable = built_once(block, ctx) if ctx.shared is not None and isinstance(block, SHARED_TYPES) else build_block(block, ctx)
         if flowable is not None:
             flowable._block = block.describe()
             # A heading never ends a column or a page: it moves on with the block it heads.
@@ -178,6 +181,56 @@ def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowab
                 mark(flowable, block_tag(block, ctx))
             flowables.append(flowable)
     return flowables
+
+
+# --- blocks every school's copy shares ----------------------------------------------------------
+# A page's body is the same blocks for every school (only the header names the school), so a
+# box, a list, columns or a language's part is built once per project and context and the very
+# flowable serves every copy, as paragraphs are (ctx.paragraph). The key is the block itself
+# (its text, attributes and template line) and everything the context gives a build: layout,
+# fonts, direction, styles, language, addresses. The QR codes a build records for verification
+# are recorded again on every use, in the same order, so each copy still verifies its own codes.
+SHARED_TYPES = (bt.Columns, bt.Box, bt.ListBlock, bt.Lang)
+MAX_SHARED_BLOCKS = 2_000  # entries; emptied when full, which costs only time
+
+
+@dataclass
+class SharedBlocks:
+    built: dict[tuple, tuple] = field(default_factory=dict)  # (block, context id) -> (flowable, QR records)
+    contexts: dict[tuple, int] = field(default_factory=dict)  # a context's signature -> its short id
+    layouts: list = field(default_factory=list)  # the layouts the signatures name by id, kept alive
+
+
+def context_id(ctx: BlockContext) -> int:
+    """A short id for everything a context gives a build (hashed once per context, not per block)."""
+    if ctx._signature is None:
+        signature = (id(ctx.layout), ctx.script, ctx.font, ctx.bold_font, ctx.rtl, tuple(sorted(ctx.urls.items())),
+                     str(ctx.data_dir), tuple(sorted(ctx.styles.items())), ctx.lang,
+                     tuple(sorted(ctx.language_pages.items())), tuple(sorted(ctx.destinations.items())))
+        if signature not in ctx.shared.contexts:
+            ctx.shared.contexts[signature] = len(ctx.shared.contexts)
+            ctx.shared.layouts.append(ctx.layout)
+        ctx._signature = ctx.shared.contexts[signature]
+    return ctx._signature
+
+
+def built_once(block: bt.Block, ctx: BlockContext) -> Flowable | None:
+    key = (block, context_id(ctx))
+    entry = ctx.shared.built.get(key)
+    if entry is None:
+        before = len(ctx.qr_urls), len(ctx.qr_sizes), len(ctx.qr_destinations)
+        flowable = build_block(block, ctx)  # a LayoutProblem leaves nothing behind: it is raised again next time
+        records = (ctx.qr_urls[before[0]:], ctx.qr_sizes[before[1]:], ctx.qr_destinations[before[2]:])
+        if len(ctx.shared.built) >= MAX_SHARED_BLOCKS:
+            ctx.shared.built.clear()
+        ctx.shared.built[key] = (flowable, records)
+        return flowable
+    flowable, (urls, sizes, destinations) = entry
+    measured_afresh(flowable)
+    ctx.qr_urls += urls
+    ctx.qr_sizes += sizes
+    ctx.qr_destinations += destinations
+    return flowable
 
 
 ROLES = {"h1": "H1", "h2": "H2", "h3": "H3", "p": "P"}

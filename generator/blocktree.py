@@ -331,6 +331,17 @@ def parse_tree(text: str, where: str = "layout XML") -> DocumentTree:
     return DocumentTree(root.attrib.get("title", "").strip(), root.attrib.get("subject", ""), tuple(pages))
 
 
+def parse_region(text: str, where: str = "layout XML") -> tuple[Block, ...]:
+    """One region element (<body>...</body>) on its own -> its blocks, exactly as parse_tree
+    gives them inside a <page>. `text` starts with as many line breaks as there are lines
+    before the element in its document, so every block keeps its line."""
+    node = read_xml(text, where)
+    if node.tag not in REGIONS:
+        raise LayoutProblem(f"<{node.tag}> is not a region", Loc("", node.line))
+    check_node(node, "page")
+    return _blocks(node)
+
+
 def _no_text(node: Node) -> None:
     stray = (node.text + "".join(child.tail for child in node.children)).strip()
     if stray:

@@ -22,7 +22,7 @@ from reportlab.platypus import Flowable
 
 from . import blocktree as bt
 from .addresses import code_address, language_page
-from .blocks import BlockContext, LayoutProblem, build_blocks
+from .blocks import BlockContext, LayoutProblem, SharedBlocks, build_blocks
 from .fonts import script_font
 from .model import MULTILINGUAL, Language, Layout, PrintOptions, Project, School, Style
 from .template import TemplateProblem, render_template
@@ -116,6 +116,7 @@ def block_context(project: Project, layout: Layout, language: Language, styles: 
     ctx = BlockContext(layout, info, regular, bold, language.direction == "rtl", urls, project.data_dir, styles)
     ctx.lang = language.code
     ctx.destinations = dict(addresses.values())
+    ctx.shared = shared_blocks(project)
     if project.web_base:
         ctx.language_pages = {code: language_page(project, code) for code in project.languages}
     contexts: dict[str, BlockContext] = {}
@@ -129,6 +130,18 @@ def block_context(project: Project, layout: Layout, language: Language, styles: 
 
     ctx.language_context = language_context
     return ctx
+
+
+_shared_blocks: dict[int, SharedBlocks] = {}
+
+
+def shared_blocks(project: Project) -> SharedBlocks:
+    """The blocks built for this project's pages (blocks.built_once), one store per project."""
+    key = id(project)
+    if key not in _shared_blocks:
+        _shared_blocks[key] = SharedBlocks()
+        weakref.finalize(project, _shared_blocks.pop, key, None)
+    return _shared_blocks[key]
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -159,8 +172,52 @@ def parse_document(project: Project, layout: Layout, language: Language, paper: 
 @lru_cache(maxsize=16)
 def parsed_tree(text: str, path: str) -> bt.DocumentTree:
     """bt.parse_tree, once per distinct text: a layout's looser fits mostly render the very same
-    XML (only a few change the content), and the tree is immutable, so it is shared as is."""
+    XML (only a few change the content), and the tree is immutable, so it is shared as is.
+
+    Every school's copy of a page differs in its header only: the <body>, most of the text,
+    is parsed once per exact text and line (parsed_body) and set into the tree of the rest.
+    Any problem is left to the whole text's parse, which names it as it always has."""
+    apart = body_apart(text)
+    if apart is not None:
+        rest, body = apart
+        try:
+            return with_body(bt.parse_tree(rest, path), parsed_body(body, path))
+        except LayoutProblem:
+            pass
     return bt.parse_tree(text, path)
+
+
+# Outside a comment, CDATA or processing instruction (refused here, so the whole text is
+# parsed), a "<body" in well-formed layout XML is the element itself: the template's values are
+# escaped, and XML allows no "<" in an attribute.
+NOT_SPLIT = ("<!--", "<![CDATA[", "<?")
+
+
+def body_apart(text: str) -> tuple[str, str] | None:
+    """(the text with an empty <body/> on as many lines, the <body> element on its own after
+    as many line breaks as came before it), or None unless the text has exactly one body."""
+    start, end = text.find("<body>"), text.find("</body>")
+    if start < 0 or end < start or text.count("<body") != 1 or text.count("</body") != 1 or any(m in text for m in NOT_SPLIT):
+        return None
+    end += len("</body>")
+    body = text[start:end]
+    lines = body.count("\n")
+    return text[:start] + "<body/>" + "\n" * lines + text[end:], "\n" * text.count("\n", 0, start) + body
+
+
+@lru_cache(maxsize=32)
+def parsed_body(text: str, path: str) -> tuple[bt.Block, ...]:
+    return bt.parse_region(text, path)
+
+
+def with_body(tree: bt.DocumentTree, body: tuple[bt.Block, ...]) -> bt.DocumentTree:
+    """The tree with its one, empty, body region given `body`."""
+    pages = list(tree.pages)
+    for index, page in enumerate(pages):
+        if any(name == "body" for name, _ in page.regions):
+            regions = tuple((name, body if name == "body" else blocks) for name, blocks in page.regions)
+            pages[index] = replace(page, regions=regions)
+    return replace(tree, pages=tuple(pages))
 
 
 def lay_out(project: Project, layout: Layout, language: Language, paper: str, school: School | None = None,
@@ -274,9 +331,10 @@ def region_height(blocks: tuple[bt.Block, ...], ctx: BlockContext, width: float,
     """The natural height of a region's blocks, as position_regions measures it."""
     key = ("height", where, blocks, width)
     if key not in memo:
-        urls, sizes = len(ctx.qr_urls), len(ctx.qr_sizes)
+        urls, sizes, destinations = len(ctx.qr_urls), len(ctx.qr_sizes), len(ctx.qr_destinations)
         memo[key] = natural_height(build_blocks(blocks, ctx), width)
-        del ctx.qr_urls[urls:], ctx.qr_sizes[sizes:]  # measured only: built again, and recorded, when drawn
+        # Measured only: built again, and recorded, when drawn.
+        del ctx.qr_urls[urls:], ctx.qr_sizes[sizes:], ctx.qr_destinations[destinations:]
     return memo[key]
 
 

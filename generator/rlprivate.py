@@ -24,6 +24,10 @@ Why each is needed:
   copy of a page embeds the same subsets).
 - `TTFontFace.glyphToChar`, `hmetrics` and `glyphPos` of a face too large to shape (CJK)
   are replaced by smaller equivalents (`compact_unshaped_face`): memory, see there.
+- `Table._width_calculated_once` and `Table._cellvalues`: ReportLab fixes a table's column
+  widths at its first measuring and never again; a table built once and handed to another
+  document (blocks.built_once) is reset by `measured_afresh`, so it is measured as the new
+  table it stands for would be. ReportLab has no public way to reset it.
 An upgrade of ReportLab must re-check these (tests/test_render.py, tests/test_scripts.py and
 tests/test_textlayer.py cover them).
 """
@@ -37,6 +41,7 @@ from collections.abc import MutableMapping
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapedStr
 from reportlab.platypus import paragraph as rl_paragraph
+from reportlab.platypus.tables import Table
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -329,3 +334,18 @@ class RememberingTextObject(PDFTextObject):
             _FORMATTED[key] = known
         operators, self._rise, self._curSubset = known
         return operators
+
+
+def measured_afresh(flowable) -> None:
+    """A built table (and every table in its cells) as a new one: its column widths are fixed
+    again at its next measuring, whatever width it was measured at before."""
+    if isinstance(flowable, Table):
+        flowable.__dict__.pop("_width_calculated_once", None)
+        for row in flowable._cellvalues:
+            for cell in row:
+                for inner in cell if isinstance(cell, (list, tuple)) else (cell,):
+                    measured_afresh(inner)
+    items = getattr(flowable, "items", None)  # the blocks of blocks.FlowColumns
+    if isinstance(items, list):
+        for inner in items:
+            measured_afresh(inner)

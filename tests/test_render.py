@@ -305,3 +305,89 @@ def test_a_template_error_in_a_fit_never_tried_does_not_fail_a_shared_page(proje
     expected = render_job(project, broken, project.languages["en"], "letter", school)
     assert expected.fit == "normal"
     assert render_for_school(project, broken, project.languages["en"], "letter", school).pdf == expected.pdf
+
+
+def fresh_project():
+    from generator.validate import load_project
+
+    project, problems = load_project(ROOT / "data", ROOT / "layouts", ROOT / "fonts")
+    assert project is not None, problems.errors
+    return project
+
+
+def placed_flowables(laid_out):
+    from generator.layout import Placed
+
+    return [item.flowable for page in laid_out.pages for item in page.items if isinstance(item, Placed)]
+
+
+def test_blocks_every_copy_shares_are_built_once_and_each_copy_is_the_page_a_fresh_render_gives():
+    """A box, list or columns that every school's copy prints is built once (blocks.built_once)
+    and the very flowable serves the next copy. The half-sheet's columns are the same blocks on
+    A4 and Letter (only the frame around them is wider), so one table serves both papers: the
+    Letter page made after the A4 one, and another school's handout made after the first,
+    must each be the page a fresh process makes, QR codes recorded for verification included."""
+    from generator.layout import lay_out
+
+    project = fresh_project()
+    schools = list(project.schools.values())
+    other = dataclasses.replace(schools[0], id="other-school", name="Other School", phone="555-0100")
+    half, handout, language = project.layouts["half-sheet"], project.layouts["handout"], project.languages["pt"]
+    a4, letter = lay_out(project, half, language, "a4", schools[0]), lay_out(project, half, language, "letter", schools[0])
+    assert {id(f) for f in placed_flowables(a4)} & {id(f) for f in placed_flowables(letter)}, "the columns are shared"
+    first = lay_out(project, handout, language, "letter", schools[0])
+    second = lay_out(project, handout, language, "letter", other)
+    assert {id(f) for f in placed_flowables(first)} & {id(f) for f in placed_flowables(second)}, "the body is shared"
+    made_after = {"letter": render_job(project, half, language, "letter", schools[0]),
+                  "second": render_job(project, handout, language, "letter", other)}
+
+    alone = fresh_project()
+    for name, result in made_after.items():
+        if name == "letter":
+            fresh = render_job(alone, alone.layouts["half-sheet"], alone.languages["pt"], "letter", schools[0])
+        else:
+            fresh = render_job(alone, alone.layouts["handout"], alone.languages["pt"], "letter", other)
+        assert result.pdf == fresh.pdf, name
+        assert (result.qr_urls, result.qr_printed, result.qr_destinations) == \
+               (fresh.qr_urls, fresh.qr_printed, fresh.qr_destinations), name
+        assert len(result.qr_urls) == 2 if name == "letter" else result.qr_urls, name
+
+
+def test_the_body_parsed_once_gives_the_tree_the_whole_text_gives(project):
+    """Every school's copy differs in its header only, so a page's <body> is parsed once per
+    exact text and line and set into the tree of the rest: the tree must be the one parsing
+    the whole text gives, for every layout and fit, and a problem anywhere is still named as
+    the whole text's parse names it."""
+    from generator import layout as stage
+    from generator.template import render_template
+
+    language = project.languages["ar"]
+    schools = list(project.schools.values())
+    other = dataclasses.replace(schools[0], id="other-school", name="Other School", address="", phone="")
+    split = 0
+    for layout in project.layouts.values():
+        for fit, _ in layout.fits:
+            page_languages = None if layout.language_mode == "each" else list(project.languages.values())
+            trees = []
+            for school in (schools[0], other):
+                text = render_template(project, layout, language, layout.papers[0], fit, school, page_languages)
+                split += stage.body_apart(text) is not None
+                trees.append(stage.parsed_tree(text, "x"))
+                assert trees[-1] == parse_tree(text, "x"), (layout.name, fit)
+    assert split >= 8  # the handout's, poster's and bilingual page's fits at least
+
+    text = render_template(project, project.layouts["handout"], language, "letter", "normal", schools[0])
+    head, tail = text.split("</body>")
+    broken = head + "<bogus/></body>" + tail
+    line = broken[:broken.index("<bogus")].count("\n") + 1
+    with pytest.raises(LayoutProblem) as whole:
+        parse_tree(broken, "x")
+    with pytest.raises(LayoutProblem) as ours:
+        stage.parsed_tree(broken, "x")
+    assert ours.value.message == whole.value.message and ours.value.loc == whole.value.loc
+    assert whole.value.loc.line == line
+    commented = text.replace("<body>", "<!-- <body> --><body>", 1)
+    assert stage.body_apart(commented) is None and stage.parsed_tree(commented, "x") == parse_tree(commented, "x")
+    quoted = '<document><page><header><p><![CDATA[<body></body>]]></p></header></page></document>'
+    assert stage.body_apart(quoted) is None
+    assert stage.parsed_tree(quoted, "x") == parse_tree(quoted, "x")
