@@ -172,7 +172,8 @@ def runs_to_markup(runs) -> str:
 def build_blocks(blocks: tuple[bt.Block, ...], ctx: BlockContext) -> list[Flowable]:
     flowables: list[Flowable] = []
     for block in blocks:
-        flowable = built_once(block, ctx) if ctx.shared is not None and isinstance(block, SHARED_TYPES) else build_block(block, ctx)
+        shared = ctx.shared is not None and isinstance(block, SHARED_TYPES)
+        flowable = built_once(block, ctx) if shared else build_block(block, ctx)
         if flowable is not None:
             flowable._block = block.describe()
             # A heading never ends a column or a page: it moves on with the block it heads.

@@ -59,7 +59,6 @@ class QRCode(Flowable):
         super().__init__()
         self.url = url
         self.size = size
-        self.matrix = qr_matrix(url)
 
     def wrap(self, avail_width, avail_height):
         return self.size, self.size
@@ -69,7 +68,9 @@ class QRCode(Flowable):
         start = code_length(canvas)
         canvas.saveState()
         canvas.setFillColor(black)
-        canvas.drawPath(PDFPathObject([modules_path(self.matrix, self.size)]), stroke=0, fill=1)
+        # The matrix is looked up as it is drawn (qr_matrix is memoised): a code built once and
+        # drawn on every school's copy (blocks.built_once) draws what its address encodes now.
+        canvas.drawPath(PDFPathObject([modules_path(qr_matrix(self.url), self.size)]), stroke=0, fill=1)
         canvas.restoreState()
         log = getattr(canvas, "qr_drawings", None)
         if log is not None:  # the draw stage collects what each code drew, for verification
