@@ -86,7 +86,7 @@ _SUBSETS: dict[tuple, dict[str, bytes]] = {}
 def _font_subsets(project, script: str, text: str) -> dict[str, bytes]:
     """The web edition's subsets, made once per process for the same fonts and text (the
     catalog is written again after the web edition, with the same names)."""
-    from .fonts import font_files_for
+    from .fontmanifest import font_files_for
     from .web import font_subsets  # (web imports this module)
 
     key = (script, text, tuple((str(path), path.stat().st_mtime_ns) for path in font_files_for(project.fonts, script)))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import Problems
@@ -126,3 +128,38 @@ def _scripts(raw, root: Mapping, families: dict, problems: Problems) -> dict[str
             leading_scale = 1.0
         out[script] = ScriptFont(family, str(shaping).lower() == "true", line_break, leading_scale)
     return out
+
+
+# --- the prepared files (`make fonts`) ---------------------------------------------------------
+
+class FontsNotPrepared(Exception):
+    pass
+
+
+@lru_cache(maxsize=8)
+def prepared_files(build_dir: Path) -> dict[str, dict[str, Path]]:
+    """family -> style -> prepared file, as recorded by `make fonts`."""
+    stamp = build_dir / "prepared.json"
+    if not stamp.exists():
+        raise FontsNotPrepared("fonts are not prepared: run `make fonts` (or `make`) first")
+    families = json.loads(stamp.read_text())["families"]
+    return {family: {style: build_dir / f["file"] for style, f in styles.items()} for family, styles in families.items()}
+
+
+def font_files_for(manifest: FontManifest, script: str) -> list[Path]:
+    family = manifest.scripts[script].family
+    files = prepared_files(manifest.build_dir).get(family)
+    if not files:
+        raise FontsNotPrepared(f"font family '{family}' is not prepared: run `make fonts`")
+    return [files["regular"], files["bold"]]
+
+
+LARGE_FAMILY = 8 * 1024 * 1024  # bytes of font files: the CJK families (20 MB a face, 120 MB once parsed)
+
+
+def large_families(project) -> set[str]:
+    """The families a worker should not hold more than one of (pipeline groups jobs by them)."""
+    manifest = project.fonts
+    files = prepared_files(manifest.build_dir)
+    return {family for family in {script.family for script in manifest.scripts.values()}
+            if family in files and sum(path.stat().st_size for path in files[family].values()) >= LARGE_FAMILY}

@@ -19,22 +19,24 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .blocktree import LayoutProblem
 from .catalog import catalog_current
 from .claims import advice_on_page, page_source_ids
 from .errors import Loc, Problems
-from .fonts import FontsNotPrepared, font_files_for, large_families
-from .layout import Overflow, lay_out
 from .manifest import ManifestEntry, PrintedCode, Verified
-from .qr import MM, QUIET_ZONE, qr_matrix
 from .model import PrintOptions, Project
 from .plan import Job, select
-from .render import Rendered, one_layout_for_every_paper, render_for_school
 from .template import TemplateProblem, names_the_school
 from .validate import font_characters, lacking_characters, load_project
-from .verify import decode_qr_codes, open_pdf, pdf_facts, pdf_thumbnail, verify_facts
 from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
+
+# The rendering side (ReportLab, PDFium, pikepdf, qrcode: layout, render, verify, qr, fonts) is
+# imported where a document is made or checked, not here: a run that finds everything up to
+# date never needs it, and importing it was a third of that run's time.
+if TYPE_CHECKING:
+    from .render import Rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_VERIFIED_AGE = timedelta(days=180)
@@ -180,6 +182,8 @@ def job_languages(project: Project, job: Job):
 
 def document_problems(project: Project, job: Job, warnings: list | None = None) -> list[tuple[Loc, str]]:
     """The errors of one document (and in `warnings`, its warnings)."""
+    from .fontmanifest import FontsNotPrepared, font_files_for
+    from .layout import Overflow, lay_out
     layout, school = project.layouts[job.layout], project.schools[job.school]
     language, page_languages = job_languages(project, job)
     try:
@@ -205,6 +209,7 @@ def glyph_problems(project: Project, language, text: str, layout=None) -> list[t
     would drop them silently); the language's own strings are checked on load. Each is
     reported where it is written (the data file's line, or the template's), and once per
     font family: every page in that font has the same problem."""
+    from .fontmanifest import font_files_for
     missing = sorted(lacking_characters(set(text) - own_characters(language), font_files_for(project.fonts, language.script)))
     family = project.fonts.scripts[language.script].family
     template = layout.directory / layout.template_name if layout is not None else None
@@ -290,6 +295,8 @@ def run_job(project: Project, job: Job, decoded: dict[str, str],
     `decoded` maps the fingerprint of each QR drawing already decoded to the document it
     was decoded in (per worker); `thumbnails`, if given, the documents whose thumbnail was
     rendered in this worker (see thumbnail_of)."""
+    from .render import render_for_school
+    from .verify import open_pdf
     try:
         layout = project.layouts[job.layout]
         language, page_languages = job_languages(project, job)
@@ -328,6 +335,7 @@ def thumbnail_of(pdf: bytes, document, output: str, thumbnails: dict | None) -> 
     document), or "identical-to <path>" when this worker has rendered the thumbnail of a
     document of exactly these bytes (every school's copy of the wallet card): the same
     bytes render the same picture."""
+    from .verify import pdf_thumbnail
     digest = hashlib.sha256(pdf).digest() if thumbnails is not None else b""
     known = thumbnails.get(digest) if thumbnails is not None else None
     if known is not None and known[1] == pdf:
@@ -360,6 +368,7 @@ def verify_document(job: Job, result: Rendered, pages: int, decoded: dict[str, s
     byte-identical to one already decoded in another document; then that document is named.
     What a code must decode to is the address it encodes (with web_base, the district's
     go/ address, not the resource behind it)."""
+    from .verify import decode_qr_codes, pdf_facts, verify_facts
     facts = pdf_facts(result.pdf)
     faults = verify_facts(facts, pages=pages, lang=result.lang_tag)
     drawn = sorted(url for url, _ in result.qr_drawings)
@@ -403,6 +412,7 @@ def manifest_entry(project: Project, job: Job, result: Rendered, verified: Verif
 
 
 def printed_codes(result: Rendered) -> tuple[PrintedCode, ...]:
+    from .qr import MM, QUIET_ZONE, qr_matrix
     codes = []
     destinations = result.qr_destinations or tuple(url for url, _ in result.qr_printed)
     for (url, size), destination in zip(result.qr_printed, destinations):
@@ -506,6 +516,7 @@ def up_to_date(out: Path, job: Job, entry: ManifestEntry | None) -> bool:
 
 def _run(options: Options, project: Project, jobs: list[Job], progress):
     """Results as they finish; in worker processes when there are several cores and jobs."""
+    from .fontmanifest import large_families
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     bar = progress(len(jobs)) if progress and jobs else None
     large = large_families(project)
@@ -517,6 +528,8 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
                 yield run_job(project, job, decoded, thumbnails)
                 bar and bar.update(1)
             return
+        from . import render, verify  # noqa: F401  (imported once here: every forked worker inherits them)
+
         # Jobs grouped by the large (CJK) font family they need, each group run by workers of
         # its own: a worker holds one such family instead of all three (120 MB each once
         # parsed), and new workers start clean instead of carrying the last family's heap.
@@ -553,6 +566,7 @@ def batch_order(job: Job, papers_together: bool = False) -> tuple:
 
 
 def papers_together(project: Project, job: Job) -> bool:
+    from .render import one_layout_for_every_paper
     return one_layout_for_every_paper(project.layouts[job.layout])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Loc, Problems
-from .fontmanifest import FontManifest, read_font_manifest
+from .fontmanifest import FontManifest, FontsNotPrepared, font_files_for, read_font_manifest
 from .layouts import read_layouts, read_papers
 from .load import Mapping, Scalar, Sequence
 from .claims import read_ledger
@@ -427,8 +427,6 @@ def check_translations(languages: dict[str, Language], problems: Problems) -> No
 
 def check_language_glyphs(languages: dict[str, Language], fonts: FontManifest, problems: Problems) -> None:
     """Every character of every string must be in the language's fonts."""
-    from .fonts import FontsNotPrepared, font_files_for
-
     for language in languages.values():
         if language.script not in fonts.scripts:
             continue  # already reported

@@ -283,7 +283,7 @@ def font_subsets(project: Project, script: str, text: str, weights: tuple[str, .
     holding the glyphs `text` needs, with every layout feature so that shaping still works."""
     from fontTools import subset
 
-    from .fonts import font_files_for
+    from .fontmanifest import font_files_for
 
     faces = {}
     for weight, path in zip(("400", "700"), font_files_for(project.fonts, script)):

@@ -217,3 +217,23 @@ def test_a_task_holds_at_most_max_task_documents_and_never_splits_a_schools_post
     sizes = [[(j.layout, j.school) for j in task] for task in pipeline.batch_tasks(project, jobs)]
     assert sizes == [[("card", s) for s in "abc"], [("card", s) for s in "def"], [("card", "g")],
                      [("poster", "a"), ("poster", "a"), ("poster", "b"), ("poster", "b")], [("poster", "c"), ("poster", "c")]]
+
+
+def test_a_run_with_nothing_to_do_never_loads_the_renderer(batch_data, tmp_path):
+    """The district's rerun after a semester's batch checks every document and makes none:
+    it must not pay for importing ReportLab, PDFium, pikepdf and qrcode (a third of that run's
+    time). A real process, as a user runs it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    assert build(batch_data, out).returncode == 0
+    probe = ("import sys; from generator.cli import main; code = main(sys.argv[1:]); "
+             "print('LOADED', sorted(m for m in ('reportlab.platypus', 'pypdfium2', 'pikepdf', 'qrcode') if m in sys.modules)); "
+             "sys.exit(code)")
+    command = [sys.executable, "-c", probe, "build", "--all", "--jobs", "2", "--layout", "handout", "--data", str(batch_data),
+               "--out", str(out), *LANGS]
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert summary(again) == {"built": 0, "up_to_date": 12, "warnings": 2, "failures": 0}
+    assert "LOADED []" in again.stdout, again.stdout
