@@ -100,13 +100,10 @@ class BlockContext:
         key = (cls.__name__, content, style_signature(style), bullet, self.bold_font, role, self.lang)
         paragraph = _PARAGRAPHS.get(key)
         if paragraph is None:
-            if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
-                _PARAGRAPHS.clear()
             if cls is BidiParagraph:
-                paragraph = BidiParagraph(list(runs), style, self.bold_font, bullet)
+                paragraph = remembered(key, BidiParagraph(list(runs), style, self.bold_font, bullet))
             else:
-                paragraph = cls(content, style, bulletText=bullet)
-            _PARAGRAPHS[key] = paragraph
+                paragraph = remembered(key, cls(content, style, bulletText=bullet))
             # Shaped text draws glyphs that do not say their characters; right-to-left
             # paragraphs mark their lines themselves (rtl.py), in logical order. A bullet
             # is the list item's Lbl, not part of its text (pdftags.Structure.label).
@@ -119,11 +116,7 @@ class BlockContext:
         same on every school's copy of a page)."""
         key = ("URLParagraph", url, style_signature(style), self.lang)
         paragraph = _PARAGRAPHS.get(key)
-        if paragraph is None:
-            if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
-                _PARAGRAPHS.clear()
-            paragraph = _PARAGRAPHS[key] = URLParagraph(url, style)
-        return paragraph
+        return paragraph if paragraph is not None else remembered(key, URLParagraph(url, style))
 
     def alignment(self, align: str) -> int:
         if align == "center":
@@ -136,6 +129,14 @@ class BlockContext:
 
 MAX_CACHED_PARAGRAPHS = 3_000  # a page's paragraphs in every fit, with room to spare; 20,000 took 500 MB a worker
 _PARAGRAPHS: dict[tuple, Flowable] = {}
+
+
+def remembered(key: tuple, paragraph: Flowable) -> Flowable:
+    """Keep a paragraph made for `key` (emptied when full, which costs only time)."""
+    if len(_PARAGRAPHS) > MAX_CACHED_PARAGRAPHS:
+        _PARAGRAPHS.clear()
+    _PARAGRAPHS[key] = paragraph
+    return paragraph
 
 
 def style_signature(style: ParagraphStyle) -> tuple:

@@ -132,16 +132,22 @@ def block_context(project: Project, layout: Layout, language: Language, styles: 
     return ctx
 
 
+def per_project(stores: dict, project: Project, make=dict):
+    """The project's own store in `stores` (made by `make` the first time), dropped with the
+    project: a worker holds one project, tests load many."""
+    key = id(project)
+    if key not in stores:
+        stores[key] = make()
+        weakref.finalize(project, stores.pop, key, None)
+    return stores[key]
+
+
 _shared_blocks: dict[int, SharedBlocks] = {}
 
 
 def shared_blocks(project: Project) -> SharedBlocks:
-    """The blocks built for this project's pages (blocks.built_once), one store per project."""
-    key = id(project)
-    if key not in _shared_blocks:
-        _shared_blocks[key] = SharedBlocks()
-        weakref.finalize(project, _shared_blocks.pop, key, None)
-    return _shared_blocks[key]
+    """The blocks built for this project's pages (blocks.built_once)."""
+    return per_project(_shared_blocks, project, SharedBlocks)
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -274,13 +280,10 @@ MAX_MEMO = 2_000  # entries (each keeps its blocks alive); emptied when full, wh
 
 
 def overflow_memo(project: Project) -> dict:
-    key = id(project)
-    if key not in _overflow_memos:
-        _overflow_memos[key] = {}
-        weakref.finalize(project, _overflow_memos.pop, key, None)
-    if len(_overflow_memos[key]) > MAX_MEMO:
-        _overflow_memos[key].clear()
-    return _overflow_memos[key]
+    memo = per_project(_overflow_memos, project)
+    if len(memo) > MAX_MEMO:
+        memo.clear()
+    return memo
 
 
 def position_page(page: bt.Page, size: tuple[float, float], ctx: BlockContext, continues: bool = False,

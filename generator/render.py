@@ -15,12 +15,11 @@ stages read, so the bytes are the ones a fresh render gives, whatever ran before
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 from .blocktree import LayoutProblem  # noqa: F401  (re-exported: the error every stage may raise)
 from .draw import Drawn, draw, print_scale
-from .layout import LaidOut, Overflow, block_context, lay_out  # noqa: F401
+from .layout import LaidOut, Overflow, block_context, lay_out, per_project  # noqa: F401
 from .model import Language, Layout, PrintOptions, Project, School
 from .template import context, names_the_paper, names_the_school
 
@@ -123,19 +122,11 @@ _shared_layouts: dict[int, dict] = {}
 
 
 def shared_documents(project: Project) -> dict:
-    return _per_project(_shared, project)
+    return per_project(_shared, project)
 
 
 def shared_layouts(project: Project) -> dict:
-    return _per_project(_shared_layouts, project)
-
-
-def _per_project(memos: dict[int, dict], project: Project) -> dict:
-    key = id(project)
-    if key not in memos:
-        memos[key] = {}
-        weakref.finalize(project, memos.pop, key, None)
-    return memos[key]
+    return per_project(_shared_layouts, project)
 
 
 def drawn_on(project: Project, laid_out: LaidOut, paper: str, options: PrintOptions) -> Rendered:
