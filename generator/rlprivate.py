@@ -24,6 +24,12 @@ Why each is needed:
   copy of a page embeds the same subsets).
 - `TTFontFace.glyphToChar`, `hmetrics` and `glyphPos` of a face too large to shape (CJK)
   are replaced by smaller equivalents (`compact_unshaped_face`): memory, see there.
+- `TTFont.splitString`, `TTFont.getSubsetInternalName` and `Canvas._code`: a right-to-left
+  paragraph drawn again in another document gives its glyphs the codes and subsets a drawing
+  would (`register_glyphs`, the very calls `_formatText` makes, in its order), and when
+  those, its lines and its content ids are the ones it was drawn with before, its operators
+  are the ones it drew then (rtl.BidiParagraph.draw). `TTFont.state[doc]`'s `assignments`
+  and `internalName` tell whether a document has registered them already (`registered_codes`).
 - `Table._width_calculated_once` and `Table._cellvalues`: ReportLab fixes a table's column
   widths at its first measuring and never again; a table built once and handed to another
   document (blocks.built_once) is reset by `measured_afresh`, so it is measured as the new
@@ -334,6 +340,57 @@ class RememberingTextObject(PDFTextObject):
             _FORMATTED[key] = known
         operators, self._rise, self._curSubset = known
         return operators
+
+
+def register_glyphs(font_name: str, glyphs: str, doc) -> tuple | None:
+    """Give `glyphs` their codes in this document's subsets of the font, as drawing them with
+    `_formatText` does (ReportLab's or RememberingTextObject's: each splits the string once,
+    then names each subset it switches to; naming a subset again changes nothing, so naming
+    every subset of the split registers the same subsets in the same order). Returns the
+    split and the subsets' names, which is all of the document's state that formatting reads;
+    None for a font that is not a TrueType font (it registers itself differently)."""
+    font = pdfmetrics.getFont(font_name)
+    if not font._dynamicFont:
+        return None
+    split = tuple(font.splitString(glyphs, doc))
+    return split, tuple(font.getSubsetInternalName(subset, doc) for subset, _ in split)
+
+
+def subset_codes(font_name: str, strings) -> dict[int, None] | None:
+    """The characters of `strings` that drawing them in the font gives a code of their own
+    (splitString's rules: a no-break space is drawn as a space, a character the font lacks
+    as code 0 and given none), in the order they first appear; None for a font that is not
+    TrueType. A dict: ordered, and its keys compare as a set."""
+    font = pdfmetrics.getFont(font_name)
+    if not font._dynamicFont:
+        return None
+    has = font.face.charToGlyph
+    codes = (32 if code == 0xA0 else code for text in strings for code in map(ord, text))
+    return dict.fromkeys(code for code in codes if code in has)
+
+
+def registered_codes(font_name: str, codes: dict[int, None], doc) -> tuple | None:
+    """What this document's subsets of the font give `codes` (subset_codes): the font's
+    name in the document and each character's code; None unless all are registered already.
+    When they are, drawing these characters registers nothing and reads nothing else."""
+    state = pdfmetrics.getFont(font_name).state.get(doc)
+    if state is None or state.internalName is None or not state.assignments.keys() >= codes.keys():
+        return None
+    return state.internalName, tuple(map(state.assignments.__getitem__, codes))
+
+
+def register_missing(font_name: str, codes: dict[int, None], doc) -> bool:
+    """Give the characters of `codes` that this document's subsets of an already named font
+    lack their codes, in the order of `codes`: what drawing them in that order would give
+    them (splitString gives each new character the next code, whatever surrounds it).
+    False, registering nothing, if the font has no name in the document yet."""
+    font = pdfmetrics.getFont(font_name)
+    state = font.state.get(doc)
+    if state is None or state.internalName is None:
+        return False
+    assignments = state.assignments
+    font.splitString("".join(chr(code) for code in codes if code not in assignments), doc)
+    return True
 
 
 def measured_afresh(flowable) -> None:

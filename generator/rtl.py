@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable
 
 from .glyphorder import glyph_text, with_glyph_texts
 from .pdftags import line_carrier, poppler_word_text, span_marks
-from .rlprivate import show
+from .rlprivate import register_glyphs, register_missing, registered_codes, show, subset_codes
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -313,12 +313,8 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
         text = canvas.beginText(x, y)
         text.setFont(font, size)
         operators = text._code  # marked content between the show operators of one text block keeps every glyph in place
-        place, rtl = reading[run_index] if reading else ((run_index,), False)
         for chunk_index, chunk in enumerate(chunks):
-            mcid = None
-            if structure:
-                order = place + (-chunk_index if rtl else chunk_index,)
-                mcid = structure.content_item(order, label=place[-1:] == BULLET)
+            mcid = structure.content_item(*item_place(reading, run_index, chunk_index)) if structure else None
             inner = None if carrier is None else (line_text if (run_index, chunk_index) == carrier else "")
             opening, closing = span_marks(chunk.reads_as if chunk.word is not None else None, mcid, inner)
             if opening:
@@ -327,6 +323,57 @@ def draw_line(canvas, runs: list[tuple[float, str, str, list[Chunk]]], plan: tup
             if closing:
                 operators.append(closing)
         canvas.drawText(text)
+
+
+def item_place(reading: list[tuple] | None, run_index: int, chunk_index: int) -> tuple[tuple, bool]:
+    """A chunk's content item: its place in reading order and whether it is a list item's bullet."""
+    place, rtl = reading[run_index] if reading else ((run_index,), False)
+    return place + (-chunk_index if rtl else chunk_index,), place[-1:] == BULLET
+
+
+# --- a paragraph drawn before ------------------------------------------------------------------
+# Every school's copy draws the same right-to-left paragraphs (blocks.built_once shares them),
+# word by word, and that drawing was the largest part of a right-to-left handout's cost. What a
+# paragraph writes follows from its drawing plan, the codes and subset names the document gives
+# its glyphs, and its first content id; given the same, it writes the same operators. So a
+# paragraph whose glyphs the document has not all registered registers them first, exactly as
+# drawing would (rlprivate.register_glyphs), and a paragraph whose plan, codes and content ids
+# are those of a drawing already made writes that drawing's operators again and makes the same
+# content items. A document's bytes stay a function of its own inputs: nothing else is read
+# (tests/test_scripts.py compares).
+_DRAWN: dict[tuple, tuple] = {}
+MAX_DRAWN = 2_000  # paragraphs (each a few kilobytes of operators); emptied when full, which costs only time
+
+
+def plan_codes(plan: list) -> tuple | None:
+    """What registering a drawing plan's glyphs needs: each chunk's font and glyphs in drawing
+    order, and each font with the characters it draws in the order they are first drawn
+    (rlprivate.subset_codes); None if a font is not TrueType."""
+    chunks, strings = [], {}
+    for runs, _, _ in plan:
+        for _, font, _, run_chunks in runs:
+            for chunk in run_chunks:
+                chunks.append((font, chunk.glyphs))
+                strings.setdefault(font, []).append(chunk.glyphs)
+    fonts = tuple((font, subset_codes(font, texts)) for font, texts in sorted(strings.items()))
+    return None if any(codes is None for _, codes in fonts) else (tuple(chunks), fonts)
+
+
+def glyph_codes(codes: tuple, doc) -> tuple | None:
+    """The codes the document gives a plan's glyphs (plan_codes), registering them first, as
+    drawing would, if it lacks any: each font's new characters get the next codes in the
+    order they are drawn (fonts keep separate codes); a font not yet named in the document is
+    named by registering chunk by chunk in drawing order, as drawing names fonts. None if
+    that leaves a font unnamed (then the paragraph is simply drawn)."""
+    chunks, fonts = codes
+    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
+    if None not in known:
+        return known
+    if not all(register_missing(font, chars, doc) for font, chars in fonts):
+        for font, glyphs in chunks:
+            register_glyphs(font, glyphs, doc)
+    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
+    return None if None in known else known
 
 
 class BidiParagraph(Flowable):
@@ -389,11 +436,40 @@ class BidiParagraph(Flowable):
         canvas, style = self.canv, self.style
         canvas.saveState()
         canvas.setFillColor(style.textColor)
+        plan = self._drawing_plan()
+        structure = getattr(canvas, "structure", None)
+        if getattr(self, "_codes_for", None) is not plan:
+            self._codes, self._codes_for = plan_codes(plan), plan
+        registration = glyph_codes(self._codes, canvas._doc) if self._codes is not None else None
+        key = None
+        if registration is not None:
+            in_block = structure is not None and structure.content is not None
+            key = (id(self), id(plan), self.height, canvas.bottomup, in_block, in_block and structure.next_mcid, registration)
+            known = _DRAWN.get(key)
+            if known is not None:
+                canvas._code.extend(known[2])
+                if in_block:
+                    for number, (runs, _, reading) in enumerate(plan):
+                        line_reading = self._line_reading(number, reading)
+                        for run_index, (_, _, _, chunks) in enumerate(runs):
+                            for chunk_index in range(len(chunks)):
+                                structure.content_item(*item_place(line_reading, run_index, chunk_index))
+                canvas.restoreState()
+                return
+        start = len(canvas._code)
         y = self.height - self._baseline_offset()
-        for number, (runs, plan, reading) in enumerate(self._drawing_plan()):
-            draw_line(canvas, runs, plan, y, style.fontSize, [((number,) + place, rtl) for place, rtl in reading])
+        for number, (runs, line_plan_, reading) in enumerate(plan):
+            draw_line(canvas, runs, line_plan_, y, style.fontSize, self._line_reading(number, reading))
             y -= style.leading
+        if key is not None:
+            if len(_DRAWN) >= MAX_DRAWN:
+                _DRAWN.clear()
+            _DRAWN[key] = (self, plan, canvas._code[start:])  # the paragraph and plan kept: their ids are in the key
         canvas.restoreState()
+
+    @staticmethod
+    def _line_reading(number: int, reading: list[tuple]) -> list[tuple]:
+        return [((number,) + place, rtl) for place, rtl in reading]
 
     def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str], list[tuple]]]:
         """Every line's runs as drawn (x, font, shaped, chunks), its PDFium plan and each run's

@@ -214,6 +214,72 @@ def test_a_right_to_left_paragraph_draws_its_current_lines_after_rewrapping(proj
 
 
 
+@pytest.mark.parametrize("lang", ["ar", "ur"])
+def test_a_right_to_left_paragraph_drawn_again_writes_what_drawing_it_afresh_writes(project, lang, monkeypatch):
+    """Every school's copy draws the same right-to-left paragraphs; one drawn before writes its
+    earlier operators again (rtl.BidiParagraph.draw) when the document gives its glyphs the same
+    codes and its words the same content ids. The document decides both (what it drew first,
+    in which fonts; how many content items came before), so after any history the whole PDF
+    must be the one plain drawing gives (nothing registered first, nothing remembered), and
+    with one history the drawing must really be reused."""
+    import io
+
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    from generator import rtl
+    from generator.fonts import script_font
+    from generator.layout import block_context
+    from generator.pdftags import Tag, TaggedCanvas, mark
+
+    language = project.languages[lang]
+    ctx = block_context(project, project.layouts["handout"], language)
+    texts = sorted(language.strings.values(), key=len)
+    text, other_text = texts[-1].replace("**", ""), texts[-2].replace("**", "")
+    style = ParagraphStyle("test", fontName=ctx.font, fontSize=10, leading=13, alignment=TA_RIGHT)
+    _, latin, _ = script_font(project.fonts, "Latn")
+
+    def paragraph(words: str, bullet: str | None = None) -> rtl.BidiParagraph:
+        made = rtl.BidiParagraph([(words, False)], style, ctx.bold_font, bullet)
+        made.wrap(260, 10_000)
+        return mark(made, Tag("LBody" if bullet else "P", words, True, lang, own_spans=True))
+
+    def document(drawn: rtl.BidiParagraph, history: str) -> bytes:
+        canvas = TaggedCanvas(io.BytesIO(), invariant=1, lang=lang)
+        if "latin" in history:  # another font named first: this font's subsets get other names
+            canvas.setFont(latin, 10)
+            canvas.drawString(10, 10, "Fixture School")
+        if "other" in history:  # this font's codes given to other words first; more content ids before
+            paragraph(other_text).drawOn(canvas, 20, 400)
+        if "same" in history:  # the same codes as with nothing before, but more content ids before
+            paragraph(text).drawOn(canvas, 20, 400)
+        if "outside" in history:  # drawn outside any block (its tag not opened): no content ids at all
+            type(drawn).drawOn(drawn, canvas, 20, 100)
+        else:
+            drawn.drawOn(canvas, 20, 100)
+        return canvas.getpdfdata()
+
+    def drawn_plainly(history: str, bullet: str | None) -> bytes:
+        with monkeypatch.context() as plain:
+            plain.setattr(rtl, "plan_codes", lambda plan: None)  # the paragraph is simply drawn
+            return document(paragraph(text, bullet), history)
+
+    histories = ["", "other", "same", "latin", "latin other", "outside"]
+    for bullet in (None, "•"):
+        shared = paragraph(text, bullet)
+        assert len(shared.lines) > 2
+        for history in histories + histories[::-1]:
+            assert document(shared, history) == drawn_plainly(history, bullet), (history, bullet)
+    shared = paragraph(text)
+
+    def drawings_of_shared() -> list:
+        return [entry for key, entry in rtl._DRAWN.items() if key[0] == id(shared)]
+
+    first = document(shared, "other")
+    assert len(drawings_of_shared()) == 1
+    assert document(shared, "other") == first and len(drawings_of_shared()) == 1  # drawn again from what it wrote
+
+
 def shaped_strings_drawn(project, lang: str) -> tuple[str, list]:
     """The language's font and the shaped strings its paragraphs hand to ReportLab's text
     objects: through rtl.py for right-to-left text, through ReportLab's Paragraph otherwise."""
