@@ -27,7 +27,7 @@ from .fontmanifest import ScriptFont
 from .model import Layout, Style
 from .pdftags import Tag, mark
 from .qr import MM, QUIET_ZONE, QRCode, qr_matrix
-from .rlprivate import measured_afresh
+from .rlprivate import RedrawnParagraph, measured_afresh
 
 @dataclass
 class BlockContext:
@@ -158,11 +158,11 @@ class WrapCache:
         return size
 
 
-class CachedParagraph(WrapCache, Paragraph):
+class CachedParagraph(WrapCache, RedrawnParagraph, Paragraph):
     pass
 
 
-class CachedCJKParagraph(WrapCache, CJKParagraph):
+class CachedCJKParagraph(WrapCache, RedrawnParagraph, CJKParagraph):
     pass
 
 

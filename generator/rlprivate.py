@@ -325,6 +325,9 @@ class RememberingTextObject(PDFTextObject):
     exact input (see above); everything else is ReportLab's own."""
 
     def _formatText(self, text):
+        log = self._canvas.__dict__.get("format_log")
+        if log is not None:  # a paragraph's first drawing records what it formats (RedrawnParagraph)
+            log.append((self._fontname, text))
         font = pdfmetrics.getFont(self._fontname)
         if not (isinstance(text, ShapedStr) and font._dynamicFont and font.shapable):
             return super()._formatText(text)
@@ -391,6 +394,97 @@ def register_missing(font_name: str, codes: dict[int, None], doc) -> bool:
     assignments = state.assignments
     font.splitString("".join(chr(code) for code in codes if code not in assignments), doc)
     return True
+
+
+# --- a flowable drawn before, written again --------------------------------------------------
+# What a paragraph writes follows from its lines, the codes and subset names the document
+# gives its glyphs, and (for a ReportLab paragraph) the canvas's font when it starts; given the
+# same, it writes the same operators. A drawing's glyphs are registered first, exactly as
+# drawing registers them (glyph_codes), and a paragraph whose lines and codes are those of a
+# drawing already made writes that drawing's operators again.
+DRAWN: dict[tuple, tuple] = {}
+MAX_DRAWN = 2_000  # paragraphs (each a few kilobytes of operators); emptied when full, which costs only time
+
+
+def remember_drawing(key: tuple, entry: tuple) -> None:
+    if len(DRAWN) >= MAX_DRAWN:
+        DRAWN.clear()
+    DRAWN[key] = entry
+
+
+def chunk_codes(chunks: tuple[tuple[str, str], ...]) -> tuple | None:
+    """What registering the (font, text) a drawing formats, in drawing order, needs: those
+    chunks, and each font with the characters it draws in the order they are first drawn
+    (subset_codes); None if a font is not TrueType."""
+    strings: dict[str, list[str]] = {}
+    for font, text in chunks:
+        strings.setdefault(font, []).append(text)
+    fonts = tuple((font, subset_codes(font, texts)) for font, texts in sorted(strings.items()))
+    return None if any(codes is None for _, codes in fonts) else (chunks, fonts)
+
+
+def glyph_codes(codes: tuple, doc) -> tuple | None:
+    """The codes the document gives a drawing's glyphs (chunk_codes), registering them first,
+    as drawing them would, if it lacks any: each font's new characters get the next codes in
+    the order they are drawn (fonts keep separate codes); a font not yet named in the document
+    is named by registering chunk by chunk in drawing order, as drawing names fonts. None if
+    that leaves a font unnamed (then the drawing is simply made)."""
+    chunks, fonts = codes
+    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
+    if None not in known:
+        return known
+    if not all(register_missing(font, chars, doc) for font, chars in fonts):
+        for font, text in chunks:
+            register_glyphs(font, text, doc)
+    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
+    return None if None in known else known
+
+
+def _side_effects(canvas: Canvas) -> tuple:
+    """What a paragraph's drawing may change besides its operators and its fonts' subsets
+    (transparency states, annotations, forms, colours, shadings, objects, the PDF version,
+    content ids): a drawing that changed any of them is not written again."""
+    structure = getattr(canvas, "structure", None)
+    return (len(canvas._extgstate._c), len(canvas._annotationrefs), len(canvas._formsinuse), len(canvas._colorsUsed),
+            len(canvas._shadingUsed), len(canvas._doc.idToObject), canvas._doc._pdfVersion,
+            structure.next_mcid if structure is not None else None)
+
+
+class RedrawnParagraph:
+    """A ReportLab paragraph (mixin) whose drawing, once made, is written again in a later
+    document when its lines and its glyphs' codes there are the same: every school's copy
+    draws the same paragraphs. Its first drawing at given lines records the text it formats
+    (RememberingTextObject logs it), which is all its drawing registers in the document."""
+
+    def draw(self):
+        canvas, lines = self.canv, getattr(self, "blPara", None)
+        memo = self.__dict__.get("_drawn_chunks")
+        canvas_state = (canvas._fontname, canvas._fontsize, canvas._leading, canvas.bottomup,
+                        tuple(sorted(canvas._extgstate._d.items())))
+        key = None
+        if memo is not None and memo[0] is lines:
+            if memo[1] is None:  # not to be written again (see _side_effects)
+                return super().draw()
+            registration = glyph_codes(memo[1], canvas._doc)
+            if registration is not None:
+                key = (id(self), id(lines), canvas_state, registration)
+                known = DRAWN.get(key)
+                if known is not None:
+                    canvas._code.extend(known[2])
+                    return None
+        start, before = len(canvas._code), _side_effects(canvas)
+        canvas.format_log = log = []
+        try:
+            super().draw()
+        finally:
+            del canvas.format_log
+        codes = chunk_codes(tuple(log)) if _side_effects(canvas) == before else None
+        self._drawn_chunks = (lines, codes)
+        if codes is not None:
+            registration = glyph_codes(codes, canvas._doc)  # all registered by the drawing: only read
+            if registration is not None:
+                remember_drawing((id(self), id(lines), canvas_state, registration), (self, lines, canvas._code[start:]))
+        return None
 
 
 def measured_afresh(flowable) -> None:

@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable
 
 from .glyphorder import glyph_text, with_glyph_texts
 from .pdftags import line_carrier, poppler_word_text, span_marks
-from .rlprivate import register_glyphs, register_missing, registered_codes, show, subset_codes
+from .rlprivate import DRAWN, chunk_codes, glyph_codes, remember_drawing, show
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -335,45 +335,16 @@ def item_place(reading: list[tuple] | None, run_index: int, chunk_index: int) ->
 # Every school's copy draws the same right-to-left paragraphs (blocks.built_once shares them),
 # word by word, and that drawing was the largest part of a right-to-left handout's cost. What a
 # paragraph writes follows from its drawing plan, the codes and subset names the document gives
-# its glyphs, and its first content id; given the same, it writes the same operators. So a
-# paragraph whose glyphs the document has not all registered registers them first, exactly as
-# drawing would (rlprivate.register_glyphs), and a paragraph whose plan, codes and content ids
-# are those of a drawing already made writes that drawing's operators again and makes the same
-# content items. A document's bytes stay a function of its own inputs: nothing else is read
-# (tests/test_scripts.py compares).
-_DRAWN: dict[tuple, tuple] = {}
-MAX_DRAWN = 2_000  # paragraphs (each a few kilobytes of operators); emptied when full, which costs only time
+# its glyphs, and its first content id; given the same, it writes the same operators
+# (rlprivate.glyph_codes registers the glyphs first, exactly as drawing would). So a paragraph
+# whose plan, codes and content ids are those of a drawing already made writes that drawing's
+# operators again and makes the same content items. A document's bytes stay a function of its
+# own inputs: nothing else is read (tests/test_scripts.py compares).
 
 
-def plan_codes(plan: list) -> tuple | None:
-    """What registering a drawing plan's glyphs needs: each chunk's font and glyphs in drawing
-    order, and each font with the characters it draws in the order they are first drawn
-    (rlprivate.subset_codes); None if a font is not TrueType."""
-    chunks, strings = [], {}
-    for runs, _, _ in plan:
-        for _, font, _, run_chunks in runs:
-            for chunk in run_chunks:
-                chunks.append((font, chunk.glyphs))
-                strings.setdefault(font, []).append(chunk.glyphs)
-    fonts = tuple((font, subset_codes(font, texts)) for font, texts in sorted(strings.items()))
-    return None if any(codes is None for _, codes in fonts) else (tuple(chunks), fonts)
-
-
-def glyph_codes(codes: tuple, doc) -> tuple | None:
-    """The codes the document gives a plan's glyphs (plan_codes), registering them first, as
-    drawing would, if it lacks any: each font's new characters get the next codes in the
-    order they are drawn (fonts keep separate codes); a font not yet named in the document is
-    named by registering chunk by chunk in drawing order, as drawing names fonts. None if
-    that leaves a font unnamed (then the paragraph is simply drawn)."""
-    chunks, fonts = codes
-    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
-    if None not in known:
-        return known
-    if not all(register_missing(font, chars, doc) for font, chars in fonts):
-        for font, glyphs in chunks:
-            register_glyphs(font, glyphs, doc)
-    known = tuple(registered_codes(font, chars, doc) for font, chars in fonts)
-    return None if None in known else known
+def plan_chunks(plan: list) -> tuple[tuple[str, str], ...]:
+    """The (font, glyphs) a drawing plan formats, in drawing order."""
+    return tuple((font, chunk.glyphs) for runs, _, _ in plan for _, font, _, chunks in runs for chunk in chunks)
 
 
 class BidiParagraph(Flowable):
@@ -439,13 +410,13 @@ class BidiParagraph(Flowable):
         plan = self._drawing_plan()
         structure = getattr(canvas, "structure", None)
         if getattr(self, "_codes_for", None) is not plan:
-            self._codes, self._codes_for = plan_codes(plan), plan
+            self._codes, self._codes_for = chunk_codes(plan_chunks(plan)), plan
         registration = glyph_codes(self._codes, canvas._doc) if self._codes is not None else None
         key = None
         if registration is not None:
             in_block = structure is not None and structure.content is not None
             key = (id(self), id(plan), self.height, canvas.bottomup, in_block, in_block and structure.next_mcid, registration)
-            known = _DRAWN.get(key)
+            known = DRAWN.get(key)
             if known is not None:
                 canvas._code.extend(known[2])
                 if in_block:
@@ -462,9 +433,7 @@ class BidiParagraph(Flowable):
             draw_line(canvas, runs, line_plan_, y, style.fontSize, self._line_reading(number, reading))
             y -= style.leading
         if key is not None:
-            if len(_DRAWN) >= MAX_DRAWN:
-                _DRAWN.clear()
-            _DRAWN[key] = (self, plan, canvas._code[start:])  # the paragraph and plan kept: their ids are in the key
+            remember_drawing(key, (self, plan, canvas._code[start:]))  # the paragraph and plan kept: their ids are in the key
         canvas.restoreState()
 
     @staticmethod

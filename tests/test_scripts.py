@@ -228,6 +228,7 @@ def test_a_right_to_left_paragraph_drawn_again_writes_what_drawing_it_afresh_wri
     from reportlab.lib.styles import ParagraphStyle
 
     from generator import rtl
+    from generator.rlprivate import DRAWN
     from generator.fonts import script_font
     from generator.layout import block_context
     from generator.pdftags import Tag, TaggedCanvas, mark
@@ -249,6 +250,8 @@ def test_a_right_to_left_paragraph_drawn_again_writes_what_drawing_it_afresh_wri
         if "latin" in history:  # another font named first: this font's subsets get other names
             canvas.setFont(latin, 10)
             canvas.drawString(10, 10, "Fixture School")
+        if "leading" in history:  # the canvas left in this very font and size, at another leading
+            canvas.setFont(ctx.font, 10, 30)
         if "other" in history:  # this font's codes given to other words first; more content ids before
             paragraph(other_text).drawOn(canvas, 20, 400)
         if "same" in history:  # the same codes as with nothing before, but more content ids before
@@ -261,7 +264,7 @@ def test_a_right_to_left_paragraph_drawn_again_writes_what_drawing_it_afresh_wri
 
     def drawn_plainly(history: str, bullet: str | None) -> bytes:
         with monkeypatch.context() as plain:
-            plain.setattr(rtl, "plan_codes", lambda plan: None)  # the paragraph is simply drawn
+            plain.setattr(rtl, "chunk_codes", lambda chunks: None)  # the paragraph is simply drawn
             return document(paragraph(text, bullet), history)
 
     histories = ["", "other", "same", "latin", "latin other", "outside"]
@@ -273,11 +276,75 @@ def test_a_right_to_left_paragraph_drawn_again_writes_what_drawing_it_afresh_wri
     shared = paragraph(text)
 
     def drawings_of_shared() -> list:
-        return [entry for key, entry in rtl._DRAWN.items() if key[0] == id(shared)]
+        return [entry for key, entry in DRAWN.items() if key[0] == id(shared)]
 
     first = document(shared, "other")
     assert len(drawings_of_shared()) == 1
     assert document(shared, "other") == first and len(drawings_of_shared()) == 1  # drawn again from what it wrote
+
+
+@pytest.mark.parametrize("lang", ["en", "bn", "my", "zh-Hans"])
+def test_a_paragraph_drawn_again_writes_what_reportlab_writes(project, lang):
+    """The same for ReportLab's own paragraphs (rlprivate.RedrawnParagraph): after any history
+    (other words in the font first, another font named first, the canvas set to another
+    font, a list item's bullet, drawn outside a block) the whole PDF must be the one a plain
+    ReportLab paragraph gives, and with one history the drawing must really be reused."""
+    import io
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from generator.blocks import CachedCJKParagraph, CachedParagraph, runs_to_markup
+    from generator.cjk import CJKParagraph
+    from generator.fonts import script_font
+    from generator.layout import block_context
+    from generator.pdftags import Tag, TaggedCanvas, mark
+    from generator.rlprivate import DRAWN
+
+    language = project.languages[lang]
+    ctx = block_context(project, project.layouts["handout"], language)
+    texts = sorted(language.strings.values(), key=len)
+    other_text = runs_to_markup([(texts[-2].replace("**", ""), False)])
+    text = runs_to_markup([(texts[-1].replace("**", ""), False), (" " + texts[0].replace("**", ""), True)])  # bold: ReportLab's fragments
+    style = ParagraphStyle("test", fontName=ctx.font, fontSize=10, leading=13, shaping=1 if language.script in ("Beng", "Mymr") else 0,
+                           wordWrap="CJK" if lang.startswith("zh") else None, bulletFontName=ctx.font)
+    cls = CachedCJKParagraph if lang.startswith("zh") else CachedParagraph
+    _, latin, latin_bold = script_font(project.fonts, "Latn")
+    other_font = latin_bold if ctx.font == latin else latin
+
+    def paragraph(kind, words: str, bullet: str | None = None):
+        made = kind(words, style, bulletText=bullet)
+        made.wrap(260, 10_000)
+        return mark(made, Tag("LBody" if bullet else "P", words, True, lang))
+
+    def document(drawn, history: str) -> bytes:
+        canvas = TaggedCanvas(io.BytesIO(), invariant=1, lang=lang)
+        if "font" in history:  # another font named first; the canvas left in another font and leading
+            canvas.setFont(other_font, 10, 30)
+            canvas.drawString(10, 10, "Fixture School")
+        if "other" in history:  # this font's codes given to other words first
+            paragraph(cls, other_text).drawOn(canvas, 20, 400)
+        if "outside" in history:
+            type(drawn).drawOn(drawn, canvas, 20, 100)
+        else:
+            drawn.drawOn(canvas, 20, 100)
+        return canvas.getpdfdata()
+
+    histories = ["", "other", "font", "font other", "leading", "outside"]
+    for bullet in (None, "•"):
+        shared = paragraph(cls, text, bullet)
+        assert len(shared.blPara.lines) > 2
+        for history in histories + histories[::-1]:
+            plain = paragraph(CJKParagraph if lang.startswith("zh") else Paragraph, text, bullet)
+            assert document(shared, history) == document(plain, history), (history, bullet)
+    shared = paragraph(cls, text)
+
+    def drawings_of_shared() -> list:
+        return [entry for key, entry in DRAWN.items() if key[0] == id(shared)]
+
+    first = document(shared, "other")
+    assert len(drawings_of_shared()) == 1
+    assert document(shared, "other") == first and len(drawings_of_shared()) == 1  # written again from what it wrote
 
 
 def shaped_strings_drawn(project, lang: str) -> tuple[str, list]:
