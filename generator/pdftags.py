@@ -351,6 +351,12 @@ class Structure:
         if node.tag.role == "LBody":
             self.close()  # its LI
 
+    def labels_bullet(self) -> bool:
+        """Whether a bullet drawn now is a list item's Lbl (label): inside a list item's
+        paragraph whose content item is still open."""
+        node = self.content
+        return node is not None and node.tag.role == "LBody" and node.opening is not None
+
     @contextmanager
     def label(self):
         """While ReportLab draws a list item's bullet (before the item's text): the bullet is
@@ -358,7 +364,7 @@ class Structure:
         before the bullet and nothing is painted in it yet, so its opening operator moves to
         after the bullet."""
         node = self.content
-        if node is None or node.tag.role != "LBody" or node.opening is None:
+        if not self.labels_bullet():
             yield
             return
         code = self.canvas._code

@@ -193,7 +193,12 @@ def install_bullet_labels() -> None:
         if structure is None:
             return draw_bullet(canvas, *args, **kwargs)
         with structure.label():
-            return draw_bullet(canvas, *args, **kwargs)
+            entered = len(canvas._code)
+            drawn = draw_bullet(canvas, *args, **kwargs)
+            marks = canvas.__dict__.get("bullet_marks")
+            if marks is not None:  # a paragraph's first drawing records where its bullet is (RedrawnParagraph)
+                marks.append((entered, len(canvas._code)))
+            return drawn
 
     draw_labelled_bullet.labelled = True
     rl_paragraph._drawBullet = draw_labelled_bullet
@@ -441,26 +446,29 @@ def glyph_codes(codes: tuple, doc) -> tuple | None:
 
 
 def _side_effects(canvas: Canvas) -> tuple:
-    """What a paragraph's drawing may change besides its operators and its fonts' subsets
-    (transparency states, annotations, forms, colours, shadings, objects, the PDF version,
-    content ids): a drawing that changed any of them is not written again."""
-    structure = getattr(canvas, "structure", None)
+    """What a paragraph's drawing may change besides its operators, its fonts' subsets and a
+    bullet's label (transparency states, annotations, forms, colours, shadings, objects, the
+    PDF version): a drawing that changed any of them is not written again."""
     return (len(canvas._extgstate._c), len(canvas._annotationrefs), len(canvas._formsinuse), len(canvas._colorsUsed),
-            len(canvas._shadingUsed), len(canvas._doc.idToObject), canvas._doc._pdfVersion,
-            structure.next_mcid if structure is not None else None)
+            len(canvas._shadingUsed), len(canvas._doc.idToObject), canvas._doc._pdfVersion)
 
 
 class RedrawnParagraph:
     """A ReportLab paragraph (mixin) whose drawing, once made, is written again in a later
     document when its lines and its glyphs' codes there are the same: every school's copy
     draws the same paragraphs. Its first drawing at given lines records the text it formats
-    (RememberingTextObject logs it), which is all its drawing registers in the document."""
+    (RememberingTextObject logs it), which is all its drawing registers in the document, and
+    where its bullet is. A list item's bullet is its Lbl (pdftags.Structure.label), which
+    moves the item's opening operator and takes a content id: written again, the bullet's
+    operators are put inside a label made afresh, so the document's own ids are used."""
 
     def draw(self):
         canvas, lines = self.canv, getattr(self, "blPara", None)
+        structure = getattr(canvas, "structure", None)
         memo = self.__dict__.get("_drawn_chunks")
+        labelled = bool(self.bulletText) and structure is not None and structure.labels_bullet()
         canvas_state = (canvas._fontname, canvas._fontsize, canvas._leading, canvas.bottomup,
-                        tuple(sorted(canvas._extgstate._d.items())))
+                        tuple(sorted(canvas._extgstate._d.items())), labelled)
         key = None
         if memo is not None and memo[0] is lines:
             if memo[1] is None:  # not to be written again (see _side_effects)
@@ -470,21 +478,44 @@ class RedrawnParagraph:
                 key = (id(self), id(lines), canvas_state, registration)
                 known = DRAWN.get(key)
                 if known is not None:
-                    canvas._code.extend(known[2])
+                    self._write_again(canvas, structure, known[2])
                     return None
-        start, before = len(canvas._code), _side_effects(canvas)
-        canvas.format_log = log = []
+        start, before, ids = len(canvas._code), _side_effects(canvas), structure.next_mcid if structure else 0
+        canvas.format_log, canvas.bullet_marks = log, marks = [], []
         try:
             super().draw()
         finally:
-            del canvas.format_log
-        codes = chunk_codes(tuple(log)) if _side_effects(canvas) == before else None
+            del canvas.format_log, canvas.bullet_marks
+        operators = self._drawn_operators(canvas._code, start, marks, labelled)
+        same = _side_effects(canvas) == before and (structure.next_mcid if structure else 0) == ids + labelled
+        codes = chunk_codes(tuple(log)) if same and operators is not None else None
         self._drawn_chunks = (lines, codes)
         if codes is not None:
             registration = glyph_codes(codes, canvas._doc)  # all registered by the drawing: only read
             if registration is not None:
-                remember_drawing((id(self), id(lines), canvas_state, registration), (self, lines, canvas._code[start:]))
+                remember_drawing((id(self), id(lines), canvas_state, registration), (self, lines, operators))
         return None
+
+    @staticmethod
+    def _drawn_operators(code: list, start: int, marks: list, labelled: bool) -> tuple | None:
+        """(before the bullet, the bullet, after it) as drawn from `start`: a label took the
+        item's opening operator from before `start`, opened the Lbl before the bullet, and
+        closed it and put the opening back after it. None if it was not drawn so."""
+        if not labelled:
+            return None if marks else (code[start:], None, None)
+        if len(marks) != 1:
+            return None
+        entered, drawn = marks[0]
+        return code[start - 1:entered - 1], code[entered:drawn], code[drawn + 2:]
+
+    @staticmethod
+    def _write_again(canvas: Canvas, structure, operators: tuple) -> None:
+        before, bullet, after = operators
+        canvas._code.extend(before)
+        if bullet is not None:
+            with structure.label():
+                canvas._code.extend(bullet)
+            canvas._code.extend(after)
 
 
 def measured_afresh(flowable) -> None:

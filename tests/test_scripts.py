@@ -337,14 +337,15 @@ def test_a_paragraph_drawn_again_writes_what_reportlab_writes(project, lang):
         for history in histories + histories[::-1]:
             plain = paragraph(CJKParagraph if lang.startswith("zh") else Paragraph, text, bullet)
             assert document(shared, history) == document(plain, history), (history, bullet)
-    shared = paragraph(cls, text)
+    for bullet in (None, "•"):  # a list item's bullet too: its Lbl made afresh around the bullet written again
+        shared = paragraph(cls, text, bullet)
 
-    def drawings_of_shared() -> list:
-        return [entry for key, entry in DRAWN.items() if key[0] == id(shared)]
+        def drawings_of_shared() -> list:
+            return [entry for key, entry in DRAWN.items() if key[0] == id(shared)]
 
-    first = document(shared, "other")
-    assert len(drawings_of_shared()) == 1
-    assert document(shared, "other") == first and len(drawings_of_shared()) == 1  # written again from what it wrote
+        first = document(shared, "other")
+        assert len(drawings_of_shared()) == 1, bullet
+        assert document(shared, "other") == first and len(drawings_of_shared()) == 1, bullet  # written again
 
 
 def shaped_strings_drawn(project, lang: str) -> tuple[str, list]:
