@@ -432,7 +432,18 @@ class IdsAndReferences(PDFObject):
                 parts.append(text)
             else:
                 parts.append(b"%d" % item)
-        return PDFArray(parts).format(document)
+        return array_bytes(parts)
+
+
+def array_bytes(parts: list[bytes], IND=b"\n ") -> bytes:
+    """Formatted elements as PDFArray.format joins them (ten to a line unless ReportLab's
+    multi-line setting is on), without formatting each again (a right-to-left page's arrays
+    hold over a thousand content ids)."""
+    if (PDFArray.multiline and rl_config.pdfMultiLine) or PDFArray.multiline == "forced":
+        return b"[ " + IND.join(parts) + b" ]"
+    for at in reversed(range(10, len(parts), 10)):
+        parts.insert(at, IND)
+    return b"[ " + b" ".join(parts) + b" ]"
 
 
 def reference_bytes(reference: PDFObjectReference, document) -> bytes:

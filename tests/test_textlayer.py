@@ -695,3 +695,6 @@ def test_structure_elements_are_written_as_reportlab_writes_a_dictionary(multili
                "K": IdsAndReferences([0, 1, target, 2]), "Odd Name#": PDFName("Role (x)")}
     assert StructElem(entries).format(document) == PDFDictionary(entries).format(document)
     assert StructElem({"S": PDFName("P")}).format(document) == PDFDictionary({"S": PDFName("P")}).format(document)
+    for length in (0, 1, 9, 10, 11, 20, 21, 1234):  # ReportLab breaks the line every ten elements
+        items = [target if n % 7 == 3 else n for n in range(length)]
+        assert IdsAndReferences(items).format(document) == PDFArray(items).format(document), length
