@@ -347,6 +347,9 @@ def plan_chunks(plan: list) -> tuple[tuple[str, str], ...]:
     return tuple((font, chunk.glyphs) for runs, _, _ in plan for _, font, _, chunks in runs for chunk in chunks)
 
 
+MAX_WIDTHS = 4  # line breakings kept per paragraph; emptied when full, which costs only time
+
+
 class BidiParagraph(Flowable):
     """A paragraph in a right-to-left language (may contain left-to-right runs)."""
 
@@ -360,6 +363,8 @@ class BidiParagraph(Flowable):
         self.bold_font = bold_font
         self.bullet = bullet
         self.lines: list[list[list[Piece]]] = []
+        self._wraps: dict[float, dict] = {}  # width -> its lines, height, and what follows from them
+        self._current: dict = {"lines": self.lines}
 
     def _font(self, bold: bool) -> str:
         return self.bold_font if bold else self.style.fontName
@@ -369,24 +374,35 @@ class BidiParagraph(Flowable):
         return sum(shape(text, self._font(bold), size, is_rtl_text(text))[1] for text, bold in word)
 
     def wrap(self, avail_width, avail_height):
+        """Lines broken once per width: measuring a page asks several times, and on some pages
+        the same paragraph stands at two widths, so each width's lines (and the runs, drawing
+        plan and glyph codes that follow from them) are kept for the next copy."""
         if getattr(self, "_wrapped_at", None) == avail_width:
-            return self.width, self.height  # measuring a page asks several times
-        self._wrapped_at = avail_width
+            return self.width, self.height
+        known = self._wraps.get(avail_width)
+        if known is None:
+            if len(self._wraps) >= MAX_WIDTHS:
+                self._wraps.clear()
+            lines = self._break_lines(avail_width)
+            known = self._wraps[avail_width] = {"lines": lines, "height": len(lines) * self.style.leading}
+        self._current, self.lines, self.height = known, known["lines"], known["height"]
+        self._wrapped_at = self.width = avail_width
+        return self.width, self.height
+
+    def _break_lines(self, avail_width: float) -> list[list[list[Piece]]]:
         width = avail_width - self.style.leftIndent - self.style.rightIndent
         space = pdfmetrics.stringWidth(" ", self.style.fontName, self.style.fontSize)
-        self.lines, line, used = [], [], 0.0
+        lines, line, used = [], [], 0.0
         for word in self.words:
             word_width = self._word_width(word)
             if line and used + space + word_width > width:
-                self.lines.append(line)
+                lines.append(line)
                 line, used = [], 0.0
             used += (space if line else 0.0) + word_width
             line.append(word)
         if line:
-            self.lines.append(line)
-        self.width = avail_width
-        self.height = len(self.lines) * self.style.leading
-        return self.width, self.height
+            lines.append(line)
+        return lines
 
     def split(self, avail_width, avail_height):
         return []  # a handout paragraph is never split across frames; overflow is reported instead
@@ -409,9 +425,10 @@ class BidiParagraph(Flowable):
         canvas.setFillColor(style.textColor)
         plan = self._drawing_plan()
         structure = getattr(canvas, "structure", None)
-        if getattr(self, "_codes_for", None) is not plan:
-            self._codes, self._codes_for = chunk_codes(plan_chunks(plan)), plan
-        registration = glyph_codes(self._codes, canvas._doc) if self._codes is not None else None
+        if "codes" not in self._current:
+            self._current["codes"] = chunk_codes(plan_chunks(plan))
+        codes = self._current["codes"]
+        registration = glyph_codes(codes, canvas._doc) if codes is not None else None
         key = None
         if registration is not None:
             in_block = structure is not None and structure.content is not None
@@ -446,8 +463,8 @@ class BidiParagraph(Flowable):
         once per line breaking, like _line_runs: a batch draws the same paragraph for every
         school, and all of it follows from the lines (wrap makes new ones with each new width)
         and the style, never from what was drawn before."""
-        if getattr(self, "_plan_for", None) is self.lines:
-            return self._plan
+        if "plan" in self._current:
+            return self._current["plan"]
         style = self.style
         right = self.width - style.rightIndent
         left = style.leftIndent
@@ -476,15 +493,15 @@ class BidiParagraph(Flowable):
                 reading.append((BULLET, False))  # the bullet is read first, as the list item's Lbl
                 logical = f"{self.bullet} {logical}"
             plan.append((line_runs_drawn, line_plan(line_runs_drawn, logical, style.fontSize), reading))
-        self._plan, self._plan_for = plan, self.lines
+        self._current["plan"] = plan
         return plan
 
     def _line_runs(self) -> list[list[tuple[str, bool, int]]]:
         """Every line's runs, resolved once per line breaking (a batch draws a paragraph for
         every school)."""
-        if getattr(self, "_runs_for", None) is not self.lines:
-            self._runs, self._runs_for = paragraph_runs(self.lines, self.rtl_base), self.lines
-        return self._runs
+        if "runs" not in self._current:
+            self._current["runs"] = paragraph_runs(self.lines, self.rtl_base)
+        return self._current["runs"]
 
     def _visual_order(self, number: int) -> list[int]:
         """Line `number`'s runs (indices in logical order) from left to right as drawn."""
