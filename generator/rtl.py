@@ -424,34 +424,44 @@ class BidiParagraph(Flowable):
         canvas.saveState()
         canvas.setFillColor(style.textColor)
         plan = self._drawing_plan()
-        structure = getattr(canvas, "structure", None)
+        key = self._drawing_key(canvas, plan)
+        known = DRAWN.get(key) if key is not None else None
+        if known is not None:
+            self._write_again(canvas, plan, known[2])
+        else:
+            start = len(canvas._code)
+            y = self.height - self._baseline_offset()
+            for number, (runs, line_plan_, reading) in enumerate(plan):
+                draw_line(canvas, runs, line_plan_, y, style.fontSize, self._line_reading(number, reading))
+                y -= style.leading
+            if key is not None:
+                remember_drawing(key, (self, plan, canvas._code[start:]))  # the paragraph and plan kept: their ids are in the key
+        canvas.restoreState()
+
+    def _drawing_key(self, canvas, plan: list) -> tuple | None:
+        """All that this drawing's operators follow from (see "a paragraph drawn before"),
+        its glyphs registered first; None if they cannot be registered beforehand."""
         if "codes" not in self._current:
             self._current["codes"] = chunk_codes(plan_chunks(plan))
         codes = self._current["codes"]
         registration = glyph_codes(codes, canvas._doc) if codes is not None else None
-        key = None
-        if registration is not None:
-            in_block = structure is not None and structure.content is not None
-            key = (id(self), id(plan), self.height, canvas.bottomup, in_block, in_block and structure.next_mcid, registration)
-            known = DRAWN.get(key)
-            if known is not None:
-                canvas._code.extend(known[2])
-                if in_block:
-                    for number, (runs, _, reading) in enumerate(plan):
-                        line_reading = self._line_reading(number, reading)
-                        for run_index, (_, _, _, chunks) in enumerate(runs):
-                            for chunk_index in range(len(chunks)):
-                                structure.content_item(*item_place(line_reading, run_index, chunk_index))
-                canvas.restoreState()
-                return
-        start = len(canvas._code)
-        y = self.height - self._baseline_offset()
-        for number, (runs, line_plan_, reading) in enumerate(plan):
-            draw_line(canvas, runs, line_plan_, y, style.fontSize, self._line_reading(number, reading))
-            y -= style.leading
-        if key is not None:
-            remember_drawing(key, (self, plan, canvas._code[start:]))  # the paragraph and plan kept: their ids are in the key
-        canvas.restoreState()
+        if registration is None:
+            return None
+        structure = getattr(canvas, "structure", None)
+        in_block = structure is not None and structure.content is not None
+        return id(self), id(plan), self.height, canvas.bottomup, in_block, in_block and structure.next_mcid, registration
+
+    def _write_again(self, canvas, plan: list, operators: list[str]) -> None:
+        """A drawing's operators written again, and its words' content items made again, in order."""
+        canvas._code.extend(operators)
+        structure = getattr(canvas, "structure", None)
+        if structure is None or structure.content is None:
+            return
+        for number, (runs, _, reading) in enumerate(plan):
+            line_reading = self._line_reading(number, reading)
+            for run_index, (_, _, _, chunks) in enumerate(runs):
+                for chunk_index in range(len(chunks)):
+                    structure.content_item(*item_place(line_reading, run_index, chunk_index))
 
     @staticmethod
     def _line_reading(number: int, reading: list[tuple]) -> list[tuple]:

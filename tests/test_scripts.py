@@ -348,6 +348,37 @@ def test_a_paragraph_drawn_again_writes_what_reportlab_writes(project, lang):
         assert document(shared, "other") == first and len(drawings_of_shared()) == 1, bullet  # written again
 
 
+def test_a_paragraph_at_two_widths_keeps_each_widths_lines_and_draws_them(project):
+    """On some pages one paragraph stands at two widths. Each width's line breaking is kept
+    (blocks.WrapCache), so going back to a width gives its very lines again, and what it
+    draws there is what a fresh ReportLab paragraph draws at that width."""
+    import io
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+
+    from generator.blocks import CachedParagraph, runs_to_markup
+    from generator.layout import block_context
+
+    ctx = block_context(project, project.layouts["handout"], project.languages["en"])
+    text = runs_to_markup([(max(project.languages["en"].strings.values(), key=len).replace("**", ""), False)])
+    style = ParagraphStyle("test", fontName=ctx.font, fontSize=10, leading=13)
+
+    def drawn(paragraph, width: float) -> bytes:
+        size = paragraph.wrap(width, 10_000)
+        canvas = Canvas(io.BytesIO(), invariant=True)
+        paragraph.drawOn(canvas, 0, 0)
+        return repr(size).encode() + canvas.getpdfdata()
+
+    kept = CachedParagraph(text, style)
+    wide, narrow = drawn(kept, 400), drawn(kept, 170)
+    first_lines = kept.wrap(400, 10_000) and kept.blPara
+    assert drawn(kept, 170) == narrow == drawn(Paragraph(text, style), 170)
+    assert drawn(kept, 400) == wide == drawn(Paragraph(text, style), 400)
+    assert kept.blPara is first_lines and wide != narrow
+
+
 def shaped_strings_drawn(project, lang: str) -> tuple[str, list]:
     """The language's font and the shaped strings its paragraphs hand to ReportLab's text
     objects: through rtl.py for right-to-left text, through ReportLab's Paragraph otherwise."""
