@@ -18,10 +18,11 @@ Why each is needed:
 - `reportlab.platypus.paragraph._drawBullet` (the name Paragraph draws a bullet with, before
   the first line's text) is wrapped by `install_bullet_labels`: a list item's bullet is its
   own structure element, Lbl (pdftags.py); ReportLab draws it inside the paragraph.
-- `TTFontFace.makeSubset` and the `pdfdoc.PDFZCompress` filter object are wrapped by
-  `install_subset_memo`: a font subset file, and its compressed form, is made once per exact
-  glyph list (ReportLab makes and compresses it again for every document, and every school's
-  copy of a page embeds the same subsets).
+- `TTFontFace.makeSubset`, the `pdfdoc.PDFZCompress` filter object and
+  `PDFTrueTypeFont.format` are wrapped by `install_subset_memo`: a font subset file, its
+  ToUnicode map (made by the wrapped `makeToUnicodeCMap`), their compressed forms and the
+  subset's /Widths array are made once per exact glyph list (ReportLab makes and compresses
+  them again for every document, and every school's copy of a page embeds the same subsets).
 - `TTFontFace.glyphToChar`, `hmetrics` and `glyphPos` of a face too large to shape (CJK)
   are replaced by smaller equivalents (`compact_unshaped_face`): memory, see there.
 - `TTFont.splitString`, `TTFont.getSubsetInternalName` and `Canvas._code`: a right-to-left
@@ -43,7 +44,9 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections.abc import MutableMapping
+from functools import lru_cache
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapedStr
 from reportlab.platypus import paragraph as rl_paragraph
@@ -174,7 +177,18 @@ def install_reading_order() -> None:
         return words_in_reading_order(word, shape_word(word, *args, **kwargs))
 
     def to_unicode_map(font_name, subset):
-        return _texts_of_variants(write_map(font_name, subset), subset)
+        # Every school's copy of a page writes the same maps: made once, and the very string
+        # given again, so that its compressed form is remembered too (install_subset_memo).
+        key = (font_name, tuple(subset))
+        known = _MAPS.get(key)
+        if known is None:
+            if len(_MAPS) >= MAX_MAPS:
+                for text in _MAPS.values():
+                    _COMPRESSED.pop(id(text), None)
+                _MAPS.clear()
+            known = _MAPS[key] = _texts_of_variants(write_map(font_name, subset), subset)
+            _COMPRESSED[id(known)] = (known, b"")
+        return known
 
     shape_in_reading_order.reading_order = True
     rl_paragraph.shapeFragWord = shape_in_reading_order
@@ -210,7 +224,9 @@ def install_bullet_labels() -> None:
 # and its compressed form are byte for byte what ReportLab would make again.
 
 MAX_SUBSETS = 16  # per font face; a page embeds one or two of each face, and a batch runs page by page
-_COMPRESSED: dict[int, tuple[bytes, bytes]] = {}  # id of a remembered subset file -> (that file, compressed)
+_COMPRESSED: dict[int, tuple[bytes, bytes]] = {}  # id of a remembered subset file or map -> (it, compressed)
+MAX_MAPS = 64  # ToUnicode maps (a few kilobytes each) of the subsets of the pages a worker is making
+_MAPS: dict[tuple, str] = {}
 
 
 def install_subset_memo() -> None:
@@ -240,9 +256,34 @@ def install_subset_memo() -> None:
             _COMPRESSED[id(data)] = known = (data, compress(data))
         return known[1]
 
+    font_format = pdfdoc.PDFTrueTypeFont.format
+
+    def with_remembered_widths(font, document):
+        if type(getattr(font, "Widths", None)) is pdfdoc.PDFArray:
+            font.Widths = _widths_array(tuple(font.Widths.sequence), rl_config.pdfMultiLine)
+        return font_format(font, document)
+
     remembered_subset.remembering = True
     ttfonts.TTFontFace.makeSubset = remembered_subset
     pdfdoc.PDFZCompress.encode = remembered_compress
+    pdfdoc.PDFTrueTypeFont.format = with_remembered_widths
+
+
+class _FormattedArray(pdfdoc.PDFObject):
+    """An array of numbers already written as ReportLab's PDFArray writes it."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def format(self, document):
+        return self.data
+
+
+@lru_cache(maxsize=256)
+def _widths_array(widths: tuple[int, ...], multiline) -> _FormattedArray:
+    """A subset's /Widths, written once per exact widths (numbers need no document to be
+    written; ReportLab's multi-line setting is part of the key)."""
+    return _FormattedArray(pdfdoc.PDFArray(list(widths)).format(None))
 
 
 def words_in_reading_order(word, shaped):
