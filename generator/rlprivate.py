@@ -25,12 +25,17 @@ Why each is needed:
   them again for every document, and every school's copy of a page embeds the same subsets).
 - `TTFontFace.glyphToChar`, `hmetrics` and `glyphPos` of a face too large to shape (CJK)
   are replaced by smaller equivalents (`compact_unshaped_face`): memory, see there.
-- `TTFont.splitString`, `TTFont.getSubsetInternalName` and `Canvas._code`: a right-to-left
-  paragraph drawn again in another document gives its glyphs the codes and subsets a drawing
-  would (`register_glyphs`, the very calls `_formatText` makes, in its order), and when
-  those, its lines and its content ids are the ones it was drawn with before, its operators
-  are the ones it drew then (rtl.BidiParagraph.draw). `TTFont.state[doc]`'s `assignments`
-  and `internalName` tell whether a document has registered them already (`registered_codes`).
+- `TTFont.splitString`, `TTFont.getSubsetInternalName` and `Canvas._code`: a paragraph
+  drawn again in another document gives its glyphs the codes and subsets a drawing would
+  (`register_glyphs`, the very calls `_formatText` makes, in its order), and when those, its
+  lines and (right to left) its content ids are the ones it was drawn with before, its
+  operators are the ones it drew then (`RedrawnParagraph`, rtl.BidiParagraph.draw).
+  `TTFont.state[doc]`'s `assignments` and `internalName` tell whether a document has
+  registered them already (`registered_codes`). A ReportLab paragraph's drawing is checked
+  to have changed nothing else: `Canvas._extgstate`, `_annotationrefs`, `_formsinuse`,
+  `_colorsUsed`, `_shadingUsed`, `PDFDocument.idToObject` and `_pdfVersion`
+  (`_side_effects`). `Paragraph.blPara` is the line breaking it draws, and blocks.WRAP_STATE
+  names everything `Paragraph.wrap` and `breakLines` set (kept per width by blocks.WrapCache).
 - `Table._width_calculated_once` and `Table._cellvalues`: ReportLab fixes a table's column
   widths at its first measuring and never again; a table built once and handed to another
   document (blocks.built_once) is reset by `measured_afresh`, so it is measured as the new
