@@ -547,6 +547,8 @@ class TaggedCanvas(Canvas):
         install_bullet_labels()
         self.setViewerPreference("DisplayDocTitle", "true")
 
+    logs_formatting = True  # its text objects log what they format when asked (rlprivate.RedrawnParagraph)
+
     def beginText(self, x=0, y=0, direction=None):
         # Shaped words recur in every school's copy: formatted once (rlprivate), same bytes.
         return RememberingTextObject(self, x, y, direction=direction)

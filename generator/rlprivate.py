@@ -510,6 +510,8 @@ class RedrawnParagraph:
 
     def draw(self):
         canvas, lines = self.canv, getattr(self, "blPara", None)
+        if not getattr(canvas, "logs_formatting", False):  # its text objects would not say what they format
+            return super().draw()
         structure = getattr(canvas, "structure", None)
         memo = self.__dict__.get("_drawn_chunks")
         labelled = bool(self.bulletText) and structure is not None and structure.labels_bullet()
