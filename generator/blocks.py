@@ -27,7 +27,7 @@ from .fontmanifest import ScriptFont
 from .model import Layout, Style
 from .pdftags import Tag, mark
 from .qr import MM, QUIET_ZONE, QRCode, qr_matrix
-from .rlprivate import RedrawnParagraph, measured_afresh
+from .rlprivate import RedrawnParagraph, kept_for_width, measured_afresh
 
 @dataclass
 class BlockContext:
@@ -148,31 +148,30 @@ def style_signature(style: ParagraphStyle) -> tuple:
 
 # What ReportLab's Paragraph.wrap and breakLines set (checked against ReportLab 5.1.0).
 WRAP_STATE = ("width", "height", "blPara", "_wrapWidths", "_width_max", "_splitLongWordCount", "_hyphenations")
-MAX_WIDTHS = 4  # line breakings kept per paragraph; emptied when full, which costs only time
 
 
 class WrapCache:
     """Measuring a page wraps each paragraph several times at the same width (natural
-    heights, spare-space sharing, table cells, the frame), and on some pages the same
-    paragraph stands at two widths: break the lines once per width, and keep each width's
-    (the same lines object again lets its drawing be written again, RedrawnParagraph)."""
+    heights, spare-space sharing, table cells, the frame): break the lines once per width,
+    and keep each width's (rlprivate.kept_for_width; the same lines object again lets its
+    drawing be written again, RedrawnParagraph)."""
 
     def wrap(self, avail_width, avail_height):
         if getattr(self, "_wrapped_at", None) == avail_width:
             return self.width, self.height
-        wraps = self.__dict__.setdefault("_wraps", {})
-        known = wraps.get(avail_width)
-        if known is None:
-            size = super().wrap(avail_width, avail_height)
-            if "blPara" not in self.__dict__ or self.width != avail_width:
-                return size  # too narrow to hold anything: ReportLab set nothing
-            if len(wraps) >= MAX_WIDTHS:
-                wraps.clear()
-            known = wraps[avail_width] = {name: self.__dict__[name] for name in WRAP_STATE if name in self.__dict__}
-        else:
-            self.__dict__.update(known)
+        known = kept_for_width(self.__dict__.setdefault("_wraps", {}), avail_width,
+                               lambda: self._wrapped_state(avail_width, avail_height))
+        if known is None:  # too narrow to hold anything: ReportLab set nothing
+            return super().wrap(avail_width, avail_height)
+        self.__dict__.update(known)
         self._wrapped_at = avail_width
         return self.width, self.height
+
+    def _wrapped_state(self, avail_width, avail_height) -> dict | None:
+        super().wrap(avail_width, avail_height)
+        if "blPara" not in self.__dict__ or self.width != avail_width:
+            return None
+        return {name: self.__dict__[name] for name in WRAP_STATE if name in self.__dict__}
 
 
 class CachedParagraph(WrapCache, RedrawnParagraph, Paragraph):

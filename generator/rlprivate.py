@@ -396,18 +396,14 @@ class RememberingTextObject(PDFTextObject):
         return operators
 
 
-def register_glyphs(font_name: str, glyphs: str, doc) -> tuple | None:
-    """Give `glyphs` their codes in this document's subsets of the font, as drawing them with
-    `_formatText` does (ReportLab's or RememberingTextObject's: each splits the string once,
-    then names each subset it switches to; naming a subset again changes nothing, so naming
-    every subset of the split registers the same subsets in the same order). Returns the
-    split and the subsets' names, which is all of the document's state that formatting reads;
-    None for a font that is not a TrueType font (it registers itself differently)."""
+def register_glyphs(font_name: str, glyphs: str, doc) -> None:
+    """Give `glyphs` their codes in this document's subsets of a TrueType font, as drawing
+    them with `_formatText` does (ReportLab's or RememberingTextObject's: each splits the
+    string once, then names each subset it switches to; naming a subset again changes
+    nothing, so naming every subset of the split registers the same subsets in the same order)."""
     font = pdfmetrics.getFont(font_name)
-    if not font._dynamicFont:
-        return None
-    split = tuple(font.splitString(glyphs, doc))
-    return split, tuple(font.getSubsetInternalName(subset, doc) for subset, _ in split)
+    for subset, _ in font.splitString(glyphs, doc):
+        font.getSubsetInternalName(subset, doc)
 
 
 def subset_codes(font_name: str, strings) -> dict[int, None] | None:
@@ -461,6 +457,23 @@ def remember_drawing(key: tuple, entry: tuple) -> None:
     if len(DRAWN) >= MAX_DRAWN:
         DRAWN.clear()
     DRAWN[key] = entry
+
+
+MAX_WIDTHS = 4  # line breakings kept per paragraph; emptied when full, which costs only time
+
+
+def kept_for_width(store: dict, width: float, make) -> dict | None:
+    """What a paragraph keeps for one width it is measured at (its lines, and what follows
+    from them): on some pages one paragraph stands at two widths, and each new wrap broke
+    its lines again. `make()` gives it the first time (None: nothing to keep)."""
+    known = store.get(width)
+    if known is None:
+        known = make()
+        if known is not None:
+            if len(store) >= MAX_WIDTHS:
+                store.clear()
+            store[width] = known
+    return known
 
 
 def chunk_codes(chunks: tuple[tuple[str, str], ...]) -> tuple | None:

@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable
 
 from .glyphorder import glyph_text, with_glyph_texts
 from .pdftags import line_carrier, poppler_word_text, span_marks
-from .rlprivate import DRAWN, chunk_codes, glyph_codes, remember_drawing, show
+from .rlprivate import DRAWN, chunk_codes, glyph_codes, kept_for_width, remember_drawing, show
 
 Piece = tuple[str, bool]  # (text, bold)
 RTL_CLASSES = {"R", "AL"}
@@ -331,15 +331,9 @@ def item_place(reading: list[tuple] | None, run_index: int, chunk_index: int) ->
     return place + (-chunk_index if rtl else chunk_index,), place[-1:] == BULLET
 
 
-# --- a paragraph drawn before ------------------------------------------------------------------
-# Every school's copy draws the same right-to-left paragraphs (blocks.built_once shares them),
-# word by word, and that drawing was the largest part of a right-to-left handout's cost. What a
-# paragraph writes follows from its drawing plan, the codes and subset names the document gives
-# its glyphs, and its first content id; given the same, it writes the same operators
-# (rlprivate.glyph_codes registers the glyphs first, exactly as drawing would). So a paragraph
-# whose plan, codes and content ids are those of a drawing already made writes that drawing's
-# operators again and makes the same content items. A document's bytes stay a function of its
-# own inputs: nothing else is read (tests/test_scripts.py compares).
+# --- a paragraph drawn before (rlprivate: "a flowable drawn before, written again") -----------
+# Right to left, a paragraph's words are content items of their own, so its first content id
+# is part of what its operators follow from; written again, the same items are made again.
 
 
 def plan_chunks(plan: list) -> tuple[tuple[str, str], ...]:
@@ -347,7 +341,12 @@ def plan_chunks(plan: list) -> tuple[tuple[str, str], ...]:
     return tuple((font, chunk.glyphs) for runs, _, _ in plan for _, font, _, chunks in runs for chunk in chunks)
 
 
-MAX_WIDTHS = 4  # line breakings kept per paragraph; emptied when full, which costs only time
+def plan_items(plan: list) -> list[tuple[tuple, bool]]:
+    """The content item (place in reading order, is a bullet) of every chunk of a drawing
+    plan, in drawing order: what draw_line makes, one per chunk."""
+    return [item_place(BidiParagraph.line_reading(number, reading), run_index, chunk_index)
+            for number, (runs, _, reading) in enumerate(plan)
+            for run_index, (_, _, _, chunks) in enumerate(runs) for chunk_index in range(len(chunks))]
 
 
 class BidiParagraph(Flowable):
@@ -379,12 +378,11 @@ class BidiParagraph(Flowable):
         plan and glyph codes that follow from them) are kept for the next copy."""
         if getattr(self, "_wrapped_at", None) == avail_width:
             return self.width, self.height
-        known = self._wraps.get(avail_width)
-        if known is None:
-            if len(self._wraps) >= MAX_WIDTHS:
-                self._wraps.clear()
+        def broken() -> dict:
             lines = self._break_lines(avail_width)
-            known = self._wraps[avail_width] = {"lines": lines, "height": len(lines) * self.style.leading}
+            return {"lines": lines, "height": len(lines) * self.style.leading}
+
+        known = kept_for_width(self._wraps, avail_width, broken)
         self._current, self.lines, self.height = known, known["lines"], known["height"]
         self._wrapped_at = self.width = avail_width
         return self.width, self.height
@@ -432,7 +430,7 @@ class BidiParagraph(Flowable):
             start = len(canvas._code)
             y = self.height - self._baseline_offset()
             for number, (runs, line_plan_, reading) in enumerate(plan):
-                draw_line(canvas, runs, line_plan_, y, style.fontSize, self._line_reading(number, reading))
+                draw_line(canvas, runs, line_plan_, y, style.fontSize, self.line_reading(number, reading))
                 y -= style.leading
             if key is not None:
                 remember_drawing(key, (self, plan, canvas._code[start:]))  # the paragraph and plan kept: their ids are in the key
@@ -457,14 +455,14 @@ class BidiParagraph(Flowable):
         structure = getattr(canvas, "structure", None)
         if structure is None or structure.content is None:
             return
-        for number, (runs, _, reading) in enumerate(plan):
-            line_reading = self._line_reading(number, reading)
-            for run_index, (_, _, _, chunks) in enumerate(runs):
-                for chunk_index in range(len(chunks)):
-                    structure.content_item(*item_place(line_reading, run_index, chunk_index))
+        if "items" not in self._current:
+            self._current["items"] = plan_items(plan)
+        for order, label in self._current["items"]:
+            structure.content_item(order, label)
 
     @staticmethod
-    def _line_reading(number: int, reading: list[tuple]) -> list[tuple]:
+    def line_reading(number: int, reading: list[tuple]) -> list[tuple]:
+        """A line's runs' places in the paragraph's reading order (line number first)."""
         return [((number,) + place, rtl) for place, rtl in reading]
 
     def _drawing_plan(self) -> list[tuple[list[tuple[float, str, str, list[Chunk]]], tuple[object, str], list[tuple]]]:
