@@ -62,15 +62,8 @@ def endonym_fonts(groups: list[dict], project) -> str:
     """@font-face rules, fonts as data: URIs, for language names in scripts a system may lack a
     font for; sets each such group's "face" (its number). Only numbers and base64 reach this
     CSS: no name from the data."""
-    fonts, languages = getattr(project, "fonts", None), getattr(project, "languages", {})
-    by_script: dict[str, list[dict]] = {}
-    for group in groups:
-        language = languages.get(group["lang"])
-        script = language.script if language else ""
-        if fonts and script in fonts.scripts and script not in SYSTEM_SCRIPTS:
-            by_script.setdefault(script, []).append(group)
     rules = []
-    for number, (script, members) in enumerate(sorted(by_script.items()), start=1):
+    for number, (script, members) in enumerate(sorted(groups_by_font(groups, project).items()), start=1):
         for weight, data in _font_subsets(project, script, "".join(g["endonym"] for g in members)).items():
             rules.append(f'@font-face{{font-family:"Endonym {number}";font-weight:{int(weight)};'
                          f'src:url(data:font/woff2;base64,{base64.b64encode(data).decode("ascii")}) format("woff2")}}')
@@ -80,19 +73,55 @@ def endonym_fonts(groups: list[dict], project) -> str:
     return "".join(rules)
 
 
+def groups_by_font(groups: list[dict], project) -> dict[str, list[dict]]:
+    """The language groups whose names are set in a font of their own, by script."""
+    fonts, languages = getattr(project, "fonts", None), getattr(project, "languages", {})
+    by_script: dict[str, list[dict]] = {}
+    for group in groups:
+        language = languages.get(group["lang"])
+        script = language.script if language else ""
+        if fonts and script in fonts.scripts and script not in SYSTEM_SCRIPTS:
+            by_script.setdefault(script, []).append(group)
+    return by_script
+
+
 _SUBSETS: dict[tuple, dict[str, bytes]] = {}
 
 
 def _font_subsets(project, script: str, text: str) -> dict[str, bytes]:
-    """The web edition's subsets, made once per process for the same fonts and text (the
-    catalog is written again after the web edition, with the same names)."""
-    from .fontmanifest import font_files_for
+    """The web edition's subsets, made once per process for the same fonts and characters (the
+    catalog is written again after the web edition, with the same names), or made ahead by
+    endonym_subsets_ahead."""
     from .web import font_subsets  # (web imports this module)
 
-    key = (script, text, tuple((str(path), path.stat().st_mtime_ns) for path in font_files_for(project.fonts, script)))
+    key = _subset_key(project, script, text)
     if key not in _SUBSETS:
         _SUBSETS[key] = font_subsets(project, script, text, weights=("400",))
     return _SUBSETS[key]
+
+
+def _subset_key(project, script: str, text: str) -> tuple:
+    """A subset holds the glyphs of a set of characters: the order they come in is no part of it."""
+    from .fontmanifest import font_files_for
+
+    files = tuple((str(path), path.stat().st_mtime_ns) for path in font_files_for(project.fonts, script))
+    return script, "".join(sorted(set(text))), files
+
+
+def endonym_subsets_ahead(project, codes: list[str]) -> list[tuple[tuple, dict[str, bytes]]]:
+    """The subsets a catalog listing these languages will set their names in, made before the
+    catalog is (by a process of their own while the documents are made: a CJK face takes half
+    a second); keep_subsets hands them to the process that writes the catalog."""
+    groups = [{"lang": code, "endonym": project.languages[code].endonym} for code in sorted(set(codes))
+              if code in project.languages]
+    return [(_subset_key(project, script, text), _font_subsets(project, script, text))
+            for script, text in ((script, "".join(g["endonym"] for g in members))
+                                 for script, members in sorted(groups_by_font(groups, project).items()))]
+
+
+def keep_subsets(made: list[tuple[tuple, dict[str, bytes]]]) -> None:
+    for key, faces in made:
+        _SUBSETS.setdefault(key, faces)
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -439,6 +439,7 @@ def build(options: Options, log=print, progress=None) -> Outcome:
     try:
         with output_lock(options.out):
             entries = dict(old)
+            fonts_ahead = catalog_fonts_ahead(options, project, todo, old.values())
             pending: list[JobResult] = []
 
             def write_pending() -> None:
@@ -483,10 +484,42 @@ def build(options: Options, log=print, progress=None) -> Outcome:
             # A no-change run writes nothing (but replaces a catalog older code wrote).
             if entries != old or not catalog_current(options.out / "index.html"):
                 write_manifest(options.out, list(entries.values()))
+                take_catalog_fonts(fonts_ahead)
                 write_catalog(options.out, list(entries.values()), project)
     except OutputBusy as exc:
         outcome.failed.append(str(exc))
     return outcome
+
+
+def catalog_fonts_ahead(options: Options, project: Project, jobs: list[Job], old) -> Future | None:
+    """The fonts the catalog will set language names in, made by a process of their own while
+    the documents are made, when several workers make them: otherwise the catalog, written
+    last, waits seconds for its CJK subsets after the last document. A language the run did
+    not foresee is simply subset when the catalog is written."""
+    if worker_count(options, jobs) == 1:
+        return None
+    codes = sorted({job.lang for job in jobs} | {entry.lang for entry in old})
+    side = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(project,))
+    future = side.submit(_catalog_fonts_in_worker, codes)
+    side.shutdown(wait=False)  # its process ends when its one task is done
+    return future
+
+
+def _catalog_fonts_in_worker(codes: list[str]):
+    from .catalog import endonym_subsets_ahead
+    return endonym_subsets_ahead(_worker["project"], codes)
+
+
+def take_catalog_fonts(future: Future | None) -> None:
+    """The subsets made ahead, if they were made; a failure is left to the catalog's own
+    subsetting, which reports it where it always has."""
+    from .catalog import keep_subsets
+    if future is None:
+        return
+    try:
+        keep_subsets(future.result())
+    except Exception:  # noqa: BLE001  (made again, and any error raised, by write_catalog)
+        pass
 
 
 def no_longer_made(entries, jobs: list[Job], options: Options) -> set[str]:
@@ -517,7 +550,7 @@ def up_to_date(out: Path, job: Job, entry: ManifestEntry | None) -> bool:
 def _run(options: Options, project: Project, jobs: list[Job], progress):
     """Results as they finish; in worker processes when there are several cores and jobs."""
     from .fontmanifest import large_families
-    workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
+    workers = worker_count(options, jobs)
     bar = progress(len(jobs)) if progress and jobs else None
     large = large_families(project)
     try:
@@ -552,6 +585,10 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
                         bar and bar.update(1)
     finally:
         bar and bar.close()
+
+
+def worker_count(options: Options, jobs: list[Job]) -> int:
+    return max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
 
 
 def batch_order(job: Job, papers_together: bool = False) -> tuple:

@@ -377,6 +377,42 @@ def test_a_new_language_gets_its_button_and_font_with_no_other_change(browser, d
     assert face and letters("ትግሬ") <= faces[face]
 
 
+def test_the_name_fonts_made_during_a_parallel_build_are_the_ones_the_catalog_sets(project, monkeypatch):
+    """While workers make the documents, another process subsets the fonts for the language
+    names (pipeline.catalog_fonts_ahead); the catalog written at the end takes those and
+    subsets nothing itself, and its faces are the ones it would have made. The catalog orders
+    languages by English name, the run by code: a district's Tigre (tig) comes before
+    Tigrinya (ti) in one and after it in the other, and is still found."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from generator import web
+
+    ti = project.languages["ti"]
+    languages = {"ti": ti, "tig": replace(ti, code="tig", name_en="Tigre (test fixture)", endonym="ትግሬ")}
+    other = next(l for l in sorted(project.languages.values(), key=lambda l: l.code)
+                 if l.script not in catalog.SYSTEM_SCRIPTS + ("Hans", "Hant", "Kore", ti.script))  # CJK faces take seconds
+    languages[other.code] = other
+    fake = SimpleNamespace(district={"name": "D"}, fonts=project.fonts, languages=languages)
+    documents = [{"lang": code, "endonym": language.endonym, "language": language.name_en, "direction": "ltr",
+                  "school_name": "S", "layout": "handout", "paper": "letter", "thumbnail": "t.png", "path": f"{code}.pdf",
+                  "translation_status": "draft", "reviewed_by": "", "reviewed_on": ""} for code, language in languages.items()]
+    monkeypatch.setattr(catalog, "_SUBSETS", {})
+    made_here = catalog.catalog_html(documents, fake)
+
+    monkeypatch.setattr(catalog, "_SUBSETS", {})
+    ahead = catalog.endonym_subsets_ahead(fake, sorted(languages) + ["no-such-language"])
+    monkeypatch.setattr(catalog, "_SUBSETS", {})
+    catalog.keep_subsets(ahead)
+
+    def subset_again(*args, **kwargs):
+        raise AssertionError("the catalog subset a font that was made ahead")
+
+    monkeypatch.setattr(web, "font_subsets", subset_again)
+    assert catalog.catalog_html(documents, fake) == made_here
+    assert len(ahead) == 2 and made_here.count("@font-face") == 2
+
+
 # --- data stays text ---------------------------------------------------------------------------
 
 def test_a_hostile_language_name_never_reaches_the_style_or_the_script(project):
