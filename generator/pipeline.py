@@ -30,7 +30,7 @@ from .model import PrintOptions, Project
 from .plan import Job, select
 from .template import TemplateProblem, names_the_school
 from .validate import font_characters, lacking_characters, load_project
-from .write import OutputBusy, atomic_write_all, inside, output_lock, read_manifest, remove_output, write_catalog, write_manifest
+from .write import OutputBusy, Placer, atomic_write_all, output_lock, read_manifest, remove_output, write_catalog, write_manifest
 
 # The rendering side (ReportLab, PDFium, pikepdf, qrcode: layout, render, verify, qr, fonts) is
 # imported where a document is made or checked, not here: a run that finds everything up to
@@ -442,9 +442,10 @@ def build(options: Options, log=print, progress=None) -> Outcome:
             fonts_ahead = catalog_fonts_ahead(options, project, todo, old.values())
             pending: list[JobResult] = []
 
+            place = Placer(options.out)
+
             def write_pending() -> None:
-                root = options.out.resolve()
-                atomic_write_all([(inside(options.out, path, root), data) for result in pending
+                atomic_write_all([(place(path), data) for result in pending
                                   for path, data in ((result.job.output, result.pdf),
                                                      (thumbnail_path(result.job.output), result.thumbnail))])
                 for result in pending:

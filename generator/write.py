@@ -68,9 +68,12 @@ def atomic_write_all(files: list[tuple[Path, bytes]]) -> None:
     for all of them: an fsync costs milliseconds, and a batch of PDFs and thumbnails pays it
     once. Every file's data is on disk before any of them is renamed into place."""
     temps: list[tuple[str, Path]] = []
+    made: set[Path] = set()
     try:
         for path, data in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             temps.append((tmp, path))
             os.fchmod(fd, FILE_MODE)
@@ -94,6 +97,26 @@ def inside(out_dir: Path, relative: str, root: Path | None = None) -> Path:
     if root != target and root not in target.parents:
         raise ValueError(f"output path '{relative}' would leave the output directory")
     return target
+
+
+class Placer:
+    """inside() for the many files of a batch: each folder is resolved once, and a file's own
+    name is only looked at (a link there is resolved, and refused if it leads out, as inside()
+    does). Resolving every path of a 7,680-document batch was a tenth of the writing process's time."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir, self.root = out_dir, out_dir.resolve()
+        self.folders: dict[str, Path] = {}
+
+    def __call__(self, relative: str) -> Path:
+        head, slash, name = relative.rpartition("/")
+        if name in ("", ".", "..") or (slash and not head) or os.sep in name or (os.altsep and os.altsep in name):
+            return inside(self.out_dir, relative, self.root)
+        folder = self.folders.get(head)
+        if folder is None:
+            folder = self.folders[head] = inside(self.out_dir, head, self.root) if head else self.root
+        target = folder / name
+        return inside(self.out_dir, relative, self.root) if target.is_symlink() else target
 
 
 def read_manifest(out_dir: Path) -> list[ManifestEntry]:

@@ -21,7 +21,7 @@ from generator.errors import Problems
 from generator.load import load_yaml
 from generator.plan import slug
 from generator.validate import url_problems
-from generator.write import inside
+from generator.write import Placer, inside
 
 
 def test_reportlab_is_hardened_at_start_up():
@@ -86,6 +86,23 @@ def test_output_paths_stay_inside_the_output_directory(tmp_path):
         with pytest.raises(ValueError):
             inside(tmp_path, evil)
     assert slug("../../etc/passwd") == "etc-passwd"
+
+
+def test_a_batch_places_its_files_where_inside_does_and_refuses_what_it_refuses(tmp_path):
+    out = tmp_path / "out"
+    (out / "handout" / "letter").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "handout" / "letter" / "ar_arabic.pdf").symlink_to(tmp_path / "elsewhere" / "x.pdf")
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    place = Placer(out)
+    for good in ("handout/letter/es_spanish.pdf", "handout/letter/fr_french.pdf", "index.pdf", "poster/a3/en.pdf",
+                 "thumbnails/handout/letter/es_spanish.png", "handout/letter/..", "handout/letter/", "handout/./letter/x.pdf"):
+        assert place(good) == inside(out, good)
+    for evil in ("../x.pdf", "/x.pdf", "/etc/passwd", "handout/../../x.pdf", "handout/letter/ar_arabic.pdf", "linked/y.pdf"):
+        with pytest.raises(ValueError):
+            inside(out, evil)
+        with pytest.raises(ValueError):
+            place(evil)
     assert slug("Chinese (Traditional)") == "chinese-traditional"
 
 
