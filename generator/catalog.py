@@ -111,12 +111,13 @@ def _subset_key(project, script: str, text: str) -> tuple:
 def endonym_subsets_ahead(project, codes: list[str]) -> list[tuple[tuple, dict[str, bytes]]]:
     """The subsets a catalog listing these languages will set their names in, made before the
     catalog is (by a process of their own while the documents are made: a CJK face takes half
-    a second); keep_subsets hands them to the process that writes the catalog."""
+    a second), with this process's others; keep_subsets hands them to the process that writes
+    the catalog."""
     groups = [{"lang": code, "endonym": project.languages[code].endonym} for code in sorted(set(codes))
               if code in project.languages]
-    return [(_subset_key(project, script, text), _font_subsets(project, script, text))
-            for script, text in ((script, "".join(g["endonym"] for g in members))
-                                 for script, members in sorted(groups_by_font(groups, project).items()))]
+    for script, members in sorted(groups_by_font(groups, project).items()):
+        _font_subsets(project, script, "".join(g["endonym"] for g in members))
+    return list(_SUBSETS.items())
 
 
 def keep_subsets(made: list[tuple[tuple, dict[str, bytes]]]) -> None:
