@@ -434,6 +434,11 @@ def thumbnail_path(output: str) -> str:
 # --- build --------------------------------------------------------------------------------
 
 def build(options: Options, log=print, progress=None) -> Outcome:
+    with fewer_collections():  # forked workers inherit it
+        return _build(options, log, progress)
+
+
+def _build(options: Options, log, progress) -> Outcome:
     project, jobs, problems = load_and_plan(options, all_papers=options.all)
     outcome = Outcome(problems, project=project)
     if project is None or problems.errors or (options.strict and problems.warnings):
@@ -560,61 +565,57 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
     bar = progress(len(jobs)) if progress and jobs else None
     large = large_families(project)
     try:
-        with fewer_collections():  # forked workers inherit it
-            yield from _results(options, project, jobs, workers, large, bar)
+        if workers == 1:
+            decoded: dict[str, str] = {}
+            thumbnails: dict = {}
+            for job in in_batch_order(project, jobs):
+                yield run_job(project, job, decoded, thumbnails)
+                bar and bar.update(1)
+            return
+        from . import render, verify  # noqa: F401  (imported once here: every forked worker inherits them)
+
+        # Jobs grouped by the large (CJK) font family they need, each group run by workers of
+        # its own: a worker holds one such family instead of all three (120 MB each once
+        # parsed), and new workers start clean instead of carrying the last family's heap.
+        # A document's bytes do not depend on which worker made it or when.
+        groups: dict[tuple[str, ...], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
+        font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
+        for key in sorted(groups):
+            tasks = batch_tasks(project, groups[key])
+            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
+                                     initargs=(project,)) as pool:
+                # as_completed lets go of each future once yielded; a list of them would keep
+                # every finished document's bytes in memory to the group's end (and the next
+                # group's workers, forked from this process, would start with them).
+                finishing = as_completed([pool.submit(_run_in_worker, task) for task in tasks])
+                for future in finishing:
+                    for result in future.result():
+                        yield result
+                        bar and bar.update(1)
     finally:
         bar and bar.close()
 
 
-def _results(options: Options, project: Project, jobs: list[Job], workers: int, large: set[str], bar):
-    """_run's results: in this process, or by groups of worker processes."""
-    if workers == 1:
-        decoded: dict[str, str] = {}
-        thumbnails: dict = {}
-        for job in in_batch_order(project, jobs):
-            yield run_job(project, job, decoded, thumbnails)
-            bar and bar.update(1)
-        return
-    from . import render, verify  # noqa: F401  (imported once here: every forked worker inherits them)
-
-    # Jobs grouped by the large (CJK) font family they need, each group run by workers of
-    # its own: a worker holds one such family instead of all three (120 MB each once
-    # parsed), and new workers start clean instead of carrying the last family's heap.
-    # A document's bytes do not depend on which worker made it or when.
-    groups: dict[tuple[str, ...], list[Job]] = {}
-    for job in jobs:
-        groups.setdefault(tuple(sorted(large & job_families(project, job))), []).append(job)
-    font_characters.cache_clear()  # the validation's glyph sets: forked workers would inherit them
-    for key in sorted(groups):
-        tasks = batch_tasks(project, groups[key])
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
-                                 initargs=(project,)) as pool:
-            # as_completed lets go of each future once yielded; a list of them would keep
-            # every finished document's bytes in memory to the group's end (and the next
-            # group's workers, forked from this process, would start with them).
-            finishing = as_completed([pool.submit(_run_in_worker, task) for task in tasks])
-            for future in finishing:
-                for result in future.result():
-                    yield result
-                    bar and bar.update(1)
-
-
 # CPython's cycle collector by default looks at the youngest objects every 700 allocations
-# and, every so often, through everything alive. A process making documents keeps large
-# caches alive (shaped words, paragraphs, fonts: 200,000-450,000 objects), so each full
-# collection took about 0.2 s and a worker of the 7,680-document batch spent 4.8 s of its
-# 45 s in the collector. A document leaves only a few hundred objects in reference cycles
-# (the rest is freed at once by reference counting), so looking at the youngest ones 14
-# times less often costs little memory: 3.0 s in the collector, and a worker's peak 25 MB
-# higher (250 MB of the 300 MB allowed; `build --all`'s peak, 289 MB, did not move).
-RENDERING_GC_THRESHOLDS = (10_000, 10, 10)
+# and, every so often, through everything alive. A build makes many objects that live to its
+# end (the data, the plan, a semester's 20 MB manifest) and a worker keeps large caches alive
+# (shaped words, paragraphs, fonts: 200,000-450,000 objects), so each full collection took
+# about 0.2 s: a worker of the 7,680-document batch spent 4.8 s of its 45 s in the collector,
+# and reading the manifest took a third longer than without it. A document leaves only a few
+# hundred objects in reference cycles (the rest is freed at once by reference counting), so
+# looking at the youngest objects 14 times less often costs little memory: the worker spent
+# 3.0 s in the collector, and its peak was 25 MB higher (250 MB of the 300 MB allowed;
+# `build --all`'s peak, 289 MB, did not move).
+BUILD_GC_THRESHOLDS = (10_000, 10, 10)
 
 
 @contextmanager
 def fewer_collections():
-    """The cycle collector's thresholds for making documents, restored afterwards."""
+    """The cycle collector's thresholds for a build, restored afterwards."""
     before = gc.get_threshold()
-    gc.set_threshold(*RENDERING_GC_THRESHOLDS)
+    gc.set_threshold(*BUILD_GC_THRESHOLDS)
     try:
         yield
     finally:

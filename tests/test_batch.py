@@ -239,10 +239,10 @@ def test_a_run_with_nothing_to_do_never_loads_the_renderer(batch_data, tmp_path)
     assert "LOADED []" in again.stdout, again.stdout
 
 
-def test_documents_are_made_with_the_collector_run_less_often_and_its_settings_come_back(batch_data, tmp_path, monkeypatch):
-    """While documents are made, the cycle collector looks through the caches less often
-    (pipeline.fewer_collections; forked workers inherit it). The process's own settings come
-    back after the build, and after an error too."""
+def test_a_build_runs_the_cycle_collector_less_often_and_gives_its_settings_back(batch_data, tmp_path, monkeypatch):
+    """While a build runs, the cycle collector looks through what it keeps alive (the
+    manifest, the caches) less often (pipeline.fewer_collections; forked workers inherit
+    it). The process's own settings come back after the build, and after an error too."""
     import gc
 
     import generator.pipeline as pipeline
@@ -251,11 +251,11 @@ def test_documents_are_made_with_the_collector_run_less_often_and_its_settings_c
     real_run_job = pipeline.run_job
     monkeypatch.setattr(pipeline, "run_job", lambda *args: seen.append(gc.get_threshold()) or real_run_job(*args))
     before = gc.get_threshold()
-    assert before != pipeline.RENDERING_GC_THRESHOLDS
+    assert before != pipeline.BUILD_GC_THRESHOLDS
     result = run_cli("build", "--jobs", "1", "--layout", "handout", "--paper", "letter", "--lang", "es",
                      "--data", str(batch_data), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert seen and set(seen) == {pipeline.RENDERING_GC_THRESHOLDS}
+    assert seen and set(seen) == {pipeline.BUILD_GC_THRESHOLDS}
     assert gc.get_threshold() == before
     with pytest.raises(RuntimeError):
         with pipeline.fewer_collections():
