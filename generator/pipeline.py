@@ -603,11 +603,11 @@ def _run(options: Options, project: Project, jobs: list[Job], progress):
 # end (the data, the plan, a semester's 20 MB manifest) and a worker keeps large caches alive
 # (shaped words, paragraphs, fonts: 200,000-450,000 objects), so each full collection took
 # about 0.2 s: a worker of the 7,680-document batch spent 4.8 s of its 45 s in the collector,
-# and reading the manifest took a third longer than without it. A document leaves only a few
-# hundred objects in reference cycles (the rest is freed at once by reference counting), so
-# looking at the youngest objects 14 times less often costs little memory: the worker spent
-# 3.0 s in the collector, and its peak was 25 MB higher (250 MB of the 300 MB allowed;
-# `build --all`'s peak, 289 MB, did not move).
+# and reading the manifest took a third longer than with the collector off. A document leaves
+# only a few hundred objects in reference cycles (the rest is freed at once by reference
+# counting), so looking at the youngest objects 14 times less often costs little memory: the
+# worker spent 3.0 s in the collector, and its peak was 25 MB higher (250 MB of the 300 MB
+# allowed; `build --all`'s peak, 289 MB, did not move).
 BUILD_GC_THRESHOLDS = (10_000, 10, 10)
 
 
